@@ -1,0 +1,201 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as authorization from "@pulumi/azure-native/authorization";
+import * as containerservice from "@pulumi/azure-native/containerservice";
+import * as managedidentity from "@pulumi/azure-native/managedidentity";
+import * as network from "@pulumi/azure-native/network";
+import * as k8s from "@pulumi/kubernetes";
+import type { AksTier, KubeloginMode } from "../config";
+import { BUILTIN_ROLES, roleDefinitionId } from "./azureRoles";
+import { kubeconfigForLoginMode } from "./kubeconfig";
+
+export interface AksClusterArgs {
+    /** Resource group the cluster, its egress IP and its control-plane identity live in. */
+    resourceGroupName: pulumi.Input<string>;
+    /** Azure region. */
+    location: pulumi.Input<string>;
+    /** Cluster name; also its DNS prefix. */
+    clusterName: string;
+    /** AKS pricing tier: Free (no uptime SLA) or Standard/Premium (SLA). */
+    tier: AksTier;
+    /** Kubernetes version; undefined = the AKS default for the region. */
+    kubernetesVersion?: string;
+    /** Node count of the system pool. */
+    nodeCount: number;
+    /** VM size of the system pool. */
+    nodeVmSize: string;
+    /** Zones the system pool and the egress IP span; empty = no zone pinning. */
+    availabilityZones: string[];
+    /** CIDRs allowed to reach the API server; empty = no restriction (AKS always adds the cluster's egress IP). */
+    apiServerAuthorizedCidrs: string[];
+    /** Entra groups that get cluster-admin through Entra integration, in addition to the deployer. */
+    adminGroupObjectIds: string[];
+    /** Entra tenant of the cluster's Entra integration. */
+    tenantId: pulumi.Input<string>;
+    /** Subscription that owns the built-in role definitions assigned here. */
+    subscriptionId: pulumi.Input<string>;
+    /** Object id of the principal running `pulumi up`; it gets "AKS RBAC Cluster Admin" on this cluster only. */
+    deployerObjectId: pulumi.Input<string>;
+    /** The deployer's principal type, so Azure need not look it up (and race Entra replication). */
+    deployerPrincipalType: "User" | "ServicePrincipal";
+    /** kubelogin mode written into the provider's kubeconfig; never the interactive device-code default. */
+    kubeloginMode: KubeloginMode;
+    /** Tags for every Azure resource here. */
+    tags?: Record<string, string>;
+}
+
+/**
+ * An AKS cluster that publishes an OIDC issuer and runs the workload identity webhook, with Entra ID + Azure
+ * RBAC instead of local accounts, a static egress IP (so database firewall rules can be exact), and a
+ * Kubernetes provider built from its own kubeconfig — nothing here touches the ambient ~/.kube/config.
+ */
+export class AksCluster extends pulumi.ComponentResource {
+    /** Cluster name. */
+    public readonly name: pulumi.Output<string>;
+    /** ARM id of the cluster. */
+    public readonly id: pulumi.Output<string>;
+    /** The OIDC issuer URL that federated identity credentials must trust. */
+    public readonly oidcIssuerUrl: pulumi.Output<string>;
+    /** The single public IPv4 address all cluster egress leaves from. */
+    public readonly egressIp: pulumi.Output<string>;
+    /** kubeconfig (secret) for the deployer, using kubelogin in `kubeloginMode`. */
+    public readonly kubeconfig: pulumi.Output<string>;
+    /** Kubernetes provider for this cluster; pass it to everything that runs in the cluster. */
+    public readonly provider: k8s.Provider;
+
+    constructor(name: string, args: AksClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("aks-pg-passwordless:azure:AksCluster", name, args, opts);
+
+        const zones = args.availabilityZones.length > 0 ? args.availabilityZones : undefined;
+
+        const egressIp = new network.PublicIPAddress(`${name}-egress`, {
+            resourceGroupName: args.resourceGroupName,
+            location: args.location,
+            publicIpAddressName: `pip-${args.clusterName}-egress`,
+            sku: { name: "Standard", tier: "Regional" },
+            publicIPAllocationMethod: "Static",
+            publicIPAddressVersion: "IPv4",
+            zones,
+            tags: args.tags,
+        }, { parent: this });
+
+        // A user-assigned control-plane identity exists before the cluster, so it can be granted the right to
+        // use the egress IP up front. (A system-assigned one would only exist after creation, too late.)
+        const controlPlaneIdentity = new managedidentity.UserAssignedIdentity(`${name}-control-plane`, {
+            resourceGroupName: args.resourceGroupName,
+            location: args.location,
+            resourceName: `id-${args.clusterName}-control-plane`,
+            tags: args.tags,
+        }, { parent: this });
+
+        const egressIpAccess = new authorization.RoleAssignment(`${name}-egress-ip-access`, {
+            principalId: controlPlaneIdentity.principalId,
+            principalType: "ServicePrincipal",
+            roleDefinitionId: roleDefinitionId(args.subscriptionId, BUILTIN_ROLES.networkContributor),
+            scope: egressIp.id,
+            description: "AKS control plane joins its own egress IP to the cluster load balancer",
+        }, { parent: this });
+
+        const cluster = new containerservice.ManagedCluster(`${name}-cluster`, {
+            resourceGroupName: args.resourceGroupName,
+            location: args.location,
+            resourceName: args.clusterName,
+            dnsPrefix: args.clusterName,
+            kubernetesVersion: args.kubernetesVersion,
+            sku: { name: "Base", tier: args.tier },
+            identity: {
+                type: containerservice.ResourceIdentityType.UserAssigned,
+                userAssignedIdentities: [controlPlaneIdentity.id],
+            },
+            oidcIssuerProfile: { enabled: true },
+            securityProfile: { workloadIdentity: { enabled: true } },
+            enableRBAC: true,
+            disableLocalAccounts: true,
+            aadProfile: {
+                managed: true,
+                enableAzureRBAC: true,
+                tenantID: args.tenantId,
+                adminGroupObjectIDs: args.adminGroupObjectIds,
+            },
+            apiServerAccessProfile: args.apiServerAuthorizedCidrs.length > 0
+                ? { authorizedIPRanges: args.apiServerAuthorizedCidrs }
+                : undefined,
+            autoUpgradeProfile: { upgradeChannel: "stable", nodeOSUpgradeChannel: "NodeImage" },
+            agentPoolProfiles: [{
+                name: "system",
+                mode: "System",
+                type: "VirtualMachineScaleSets",
+                osType: "Linux",
+                osSKU: "AzureLinux",
+                count: args.nodeCount,
+                vmSize: args.nodeVmSize,
+                availabilityZones: zones,
+                upgradeSettings: { maxSurge: "33%" },
+            }],
+            networkProfile: {
+                networkPlugin: "azure",
+                networkPluginMode: "overlay",
+                networkDataplane: "cilium",
+                networkPolicy: "cilium",
+                loadBalancerSku: "standard",
+                outboundType: "loadBalancer",
+                loadBalancerProfile: { outboundIPs: { publicIPs: [{ id: egressIp.id }] } },
+            },
+            tags: args.tags,
+        }, { parent: this, dependsOn: [egressIpAccess] });
+
+        // The deployer reaches the Kubernetes API through Entra ID + Azure RBAC, scoped to this cluster only.
+        const deployerAccess = new authorization.RoleAssignment(`${name}-deployer-access`, {
+            principalId: args.deployerObjectId,
+            principalType: args.deployerPrincipalType,
+            roleDefinitionId: roleDefinitionId(args.subscriptionId, BUILTIN_ROLES.aksRbacClusterAdmin),
+            scope: cluster.id,
+            description: "The principal running pulumi up manages this cluster's Kubernetes objects",
+        }, { parent: this });
+
+        const credentials = containerservice.listManagedClusterUserCredentialsOutput({
+            resourceGroupName: args.resourceGroupName,
+            resourceName: cluster.name,
+            format: "exec",
+        }, { parent: this });
+
+        // Depending on the role assignment's id makes the kubeconfig usable only once the deployer may use it.
+        this.kubeconfig = pulumi.secret(pulumi
+            .all([credentials.kubeconfigs, deployerAccess.id])
+            .apply(([kubeconfigs]) => {
+                const raw = kubeconfigs[0]?.value;
+                if (!raw) {
+                    throw new Error(`AKS returned no user kubeconfig for cluster ${args.clusterName}`);
+                }
+                return kubeconfigForLoginMode(Buffer.from(raw, "base64").toString("utf8"), args.kubeloginMode);
+            }));
+
+        this.provider = new k8s.Provider(`${name}-k8s`, {
+            kubeconfig: this.kubeconfig,
+            enableServerSideApply: true,
+        }, { parent: this });
+
+        this.name = cluster.name;
+        this.id = cluster.id;
+        this.oidcIssuerUrl = cluster.oidcIssuerProfile.apply(profile => {
+            if (!profile?.issuerURL) {
+                throw new Error(`AKS cluster ${args.clusterName} reports no OIDC issuer URL; workload identity cannot work without it`);
+            }
+            return profile.issuerURL;
+        });
+        this.egressIp = egressIp.ipAddress.apply(ip => {
+            if (!ip) {
+                throw new Error(`Static public IP pip-${args.clusterName}-egress has no address`);
+            }
+            return ip;
+        });
+
+        this.registerOutputs({
+            name: this.name,
+            id: this.id,
+            oidcIssuerUrl: this.oidcIssuerUrl,
+            egressIp: this.egressIp,
+            kubeconfig: this.kubeconfig,
+            provider: this.provider,
+        });
+    }
+}

@@ -1,0 +1,140 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+
+/** ServiceAccount annotation the workload identity webhook reads to pick the managed identity. */
+export const CLIENT_ID_ANNOTATION = "azure.workload.identity/client-id";
+/** ServiceAccount annotation naming the identity's tenant. */
+export const TENANT_ID_ANNOTATION = "azure.workload.identity/tenant-id";
+/** Pod label that makes the webhook project the token and inject AZURE_* variables. */
+export const USE_LABEL = "azure.workload.identity/use";
+/** UID/GID the containers run as: non-root, and not one any base image gives a shell user. */
+export const RUN_AS_ID = 65532;
+
+export interface AppWorkloadArgs {
+    /** App name: names the Deployment and its pods' `app.kubernetes.io/name` label. */
+    appName: string;
+    /** Namespace to create and run in (from the app's WorkloadIdentity). */
+    namespace: pulumi.Input<string>;
+    /** ServiceAccount to create and run as (from the app's WorkloadIdentity). */
+    serviceAccountName: pulumi.Input<string>;
+    /** Managed identity client id the ServiceAccount is annotated with. */
+    clientId: pulumi.Input<string>;
+    /** Entra tenant of the managed identity. */
+    tenantId: pulumi.Input<string>;
+    /** Container image, pinned by tag or digest. */
+    image: string;
+    /** Overrides the image's entrypoint; empty keeps it. */
+    command?: string[];
+    /** Pod replicas. */
+    replicas: number;
+    /** PostgreSQL server FQDN (PGHOST). */
+    pgHost: pulumi.Input<string>;
+    /** PostgreSQL port (PGPORT). */
+    pgPort: pulumi.Input<number>;
+    /** The app's PostgreSQL role (PGUSER). */
+    pgUser: pulumi.Input<string>;
+    /** The app's database (PGDATABASE). */
+    pgDatabase: pulumi.Input<string>;
+}
+
+/**
+ * The app in the cluster: its namespace (Pod Security "restricted"), a ServiceAccount bound to the managed
+ * identity, and a Deployment whose pods get a projected token and only the libpq `PG*` settings — no
+ * password, no Secret. Pass the cluster's provider in `opts.providers`.
+ */
+export class AppWorkload extends pulumi.ComponentResource {
+    /** Namespace name. */
+    public readonly namespace: pulumi.Output<string>;
+    /** ServiceAccount name. */
+    public readonly serviceAccountName: pulumi.Output<string>;
+    /** Deployment name. */
+    public readonly deploymentName: pulumi.Output<string>;
+
+    constructor(name: string, args: AppWorkloadArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("aks-pg-passwordless:kubernetes:AppWorkload", name, args, opts);
+
+        const appLabels = { "app.kubernetes.io/name": args.appName, "app.kubernetes.io/part-of": "aks-pg-passwordless" };
+
+        const namespace = new k8s.core.v1.Namespace(`${name}-namespace`, {
+            metadata: {
+                name: args.namespace,
+                labels: {
+                    ...appLabels,
+                    "pod-security.kubernetes.io/enforce": "restricted",
+                    "pod-security.kubernetes.io/audit": "restricted",
+                    "pod-security.kubernetes.io/warn": "restricted",
+                },
+            },
+        }, { parent: this });
+
+        const serviceAccount = new k8s.core.v1.ServiceAccount(`${name}-serviceaccount`, {
+            metadata: {
+                name: args.serviceAccountName,
+                namespace: namespace.metadata.name,
+                labels: { ...appLabels, [USE_LABEL]: "true" },
+                annotations: {
+                    [CLIENT_ID_ANNOTATION]: args.clientId,
+                    [TENANT_ID_ANNOTATION]: args.tenantId,
+                },
+            },
+            // The app never calls the Kubernetes API; the webhook projects the Azure token separately.
+            automountServiceAccountToken: false,
+        }, { parent: this });
+
+        const deployment = new k8s.apps.v1.Deployment(`${name}-deployment`, {
+            metadata: { name: args.appName, namespace: namespace.metadata.name, labels: appLabels },
+            spec: {
+                replicas: args.replicas,
+                selector: { matchLabels: { "app.kubernetes.io/name": args.appName } },
+                strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+                template: {
+                    metadata: { labels: { ...appLabels, [USE_LABEL]: "true" } },
+                    spec: {
+                        serviceAccountName: serviceAccount.metadata.name,
+                        automountServiceAccountToken: false,
+                        securityContext: {
+                            runAsNonRoot: true,
+                            runAsUser: RUN_AS_ID,
+                            runAsGroup: RUN_AS_ID,
+                            fsGroup: RUN_AS_ID,
+                            seccompProfile: { type: "RuntimeDefault" },
+                        },
+                        containers: [{
+                            name: args.appName,
+                            image: args.image,
+                            command: args.command && args.command.length > 0 ? args.command : undefined,
+                            env: [
+                                { name: "PGHOST", value: args.pgHost },
+                                { name: "PGPORT", value: pulumi.output(args.pgPort).apply(String) },
+                                { name: "PGUSER", value: args.pgUser },
+                                { name: "PGDATABASE", value: args.pgDatabase },
+                                { name: "PGSSLMODE", value: "require" },
+                            ],
+                            resources: {
+                                requests: { cpu: "50m", memory: "64Mi" },
+                                limits: { cpu: "500m", memory: "256Mi" },
+                            },
+                            securityContext: {
+                                allowPrivilegeEscalation: false,
+                                readOnlyRootFilesystem: true,
+                                capabilities: { drop: ["ALL"] },
+                            },
+                            volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
+                        }],
+                        volumes: [{ name: "tmp", emptyDir: { sizeLimit: "64Mi" } }],
+                    },
+                },
+            },
+        }, { parent: this });
+
+        this.namespace = namespace.metadata.name;
+        this.serviceAccountName = serviceAccount.metadata.name;
+        this.deploymentName = deployment.metadata.name;
+
+        this.registerOutputs({
+            namespace: this.namespace,
+            serviceAccountName: this.serviceAccountName,
+            deploymentName: this.deploymentName,
+        });
+    }
+}

@@ -1,0 +1,110 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as postgresql from "@pulumi/postgresql";
+
+/** The security-label provider Azure's Entra extension reads to map a role to an Entra principal. */
+export const ENTRA_LABEL_PROVIDER = "pgaadauth";
+
+/** The label that binds a PostgreSQL role to a managed identity (a service principal) by its object id. */
+export function entraServiceLabel(principalId: pulumi.Input<string>): pulumi.Output<string> {
+    return pulumi.interpolate`aadauth,oid=${principalId},type=service`;
+}
+
+export interface PostgresRoleArgs {
+    /** Server FQDN to connect to. */
+    host: pulumi.Input<string>;
+    /** Server port. */
+    port: pulumi.Input<number>;
+    /** The Entra administrator's login; the deployer authenticates as it with its own Entra token. */
+    adminLogin: pulumi.Input<string>;
+    /** Entra tenant the administrator's token comes from. */
+    tenantId: pulumi.Input<string>;
+    /** PostgreSQL role to create; by convention the managed identity's name. */
+    roleName: pulumi.Input<string>;
+    /** Object (principal) id of the managed identity the role is bound to. */
+    principalId: pulumi.Input<string>;
+    /** The app's own database, owned by the role. */
+    databaseName: string;
+    /** Protect the database from deletion and replacement. */
+    protect: boolean;
+}
+
+/**
+ * One app's place in PostgreSQL: a LOGIN role with no password, bound to its managed identity through the
+ * `pgaadauth` security label, owning a database nobody else may connect to. Created over an Entra-authenticated
+ * connection as the server's Entra administrator — never as a superuser, never with a password.
+ */
+export class PostgresRole extends pulumi.ComponentResource {
+    /** The role name; resolves once the role is bound to its Entra principal. */
+    public readonly roleName: pulumi.Output<string>;
+    /** The app's database; resolves once it exists and belongs to the role. */
+    public readonly databaseName: pulumi.Output<string>;
+    /** The provider that talks to the server as the Entra administrator. */
+    public readonly provider: postgresql.Provider;
+
+    constructor(name: string, args: PostgresRoleArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("aks-pg-passwordless:postgresql:PostgresRole", name, args, opts);
+
+        // `adminLogin` only resolves once the administrator and the firewall rules exist, so this provider
+        // never tries to connect early. The token is the deployer's own (Azure CLI / OIDC in CI).
+        this.provider = new postgresql.Provider(`${name}-admin`, {
+            host: args.host,
+            port: args.port,
+            database: "postgres",
+            username: args.adminLogin,
+            sslmode: "require",
+            superuser: false,
+            azureIdentityAuth: true,
+            azureTenantId: args.tenantId,
+            connectTimeout: 30,
+        }, { parent: this });
+        const asAdmin = { parent: this, provider: this.provider };
+
+        const role = new postgresql.Role(`${name}-role`, {
+            name: args.roleName,
+            login: true,
+            superuser: false,
+            createDatabase: false,
+            createRole: false,
+            replication: false,
+            bypassRowLevelSecurity: false,
+        }, asAdmin);
+
+        const label = new postgresql.SecurityLabel(`${name}-entra-label`, {
+            objectType: "role",
+            objectName: role.name,
+            labelProvider: ENTRA_LABEL_PROVIDER,
+            label: entraServiceLabel(args.principalId),
+        }, asAdmin);
+
+        const database = new postgresql.Database(`${name}-database`, {
+            name: args.databaseName,
+            owner: role.name,
+            encoding: "UTF8",
+            template: "template0",
+        }, { ...asAdmin, protect: args.protect });
+
+        // Isolation between apps on one server: PUBLIC loses CONNECT/TEMPORARY on this database (an empty
+        // privilege list revokes), and the owner's rights are spelled out rather than left implicit.
+        new postgresql.Grant(`${name}-revoke-public`, {
+            database: database.name,
+            role: "public",
+            objectType: "database",
+            privileges: [],
+        }, asAdmin);
+        new postgresql.Grant(`${name}-database-grant`, {
+            database: database.name,
+            role: role.name,
+            objectType: "database",
+            privileges: ["CONNECT", "CREATE", "TEMPORARY"],
+        }, asAdmin);
+
+        this.roleName = label.objectName;
+        this.databaseName = database.name;
+
+        this.registerOutputs({
+            roleName: this.roleName,
+            databaseName: this.databaseName,
+            provider: this.provider,
+        });
+    }
+}

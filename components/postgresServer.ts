@@ -1,0 +1,196 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as dbforpostgresql from "@pulumi/azure-native/dbforpostgresql";
+import * as random from "@pulumi/random";
+import { parseCidr, type EntraPrincipalType, type PgHighAvailability, type PgSkuTier } from "../config";
+
+/** PostgreSQL's port on Azure Database for PostgreSQL Flexible Server. */
+export const POSTGRES_PORT = 5432;
+
+/**
+ * Server parameters set on every server: TLS only (1.2+), connection auditing and brute-force throttling.
+ * Values are Azure's spelling.
+ */
+export const SERVER_PARAMETERS: Readonly<Record<string, string>> = {
+    "require_secure_transport": "on",
+    "ssl_min_protocol_version": "TLSv1.2",
+    "log_connections": "on",
+    "log_disconnections": "on",
+    "connection_throttle.enable": "on",
+};
+
+export interface EntraAdministrator {
+    /** Object id of the Entra principal. */
+    objectId: pulumi.Input<string>;
+    /** Its PostgreSQL login: UPN for a user, display name for a group or service principal. */
+    principalName: string;
+    /** User, Group or ServicePrincipal. */
+    principalType: EntraPrincipalType;
+}
+
+export interface PostgresServerArgs {
+    /** Resource group of the server. */
+    resourceGroupName: pulumi.Input<string>;
+    /** Azure region. */
+    location: pulumi.Input<string>;
+    /** Server name prefix; a random suffix makes the DNS name (<name>.postgres.database.azure.com) globally unique. */
+    serverNamePrefix: string;
+    /** PostgreSQL major version (16 or newer). */
+    version: string;
+    /** Compute tier. */
+    skuTier: PgSkuTier;
+    /** Compute size, e.g. Standard_B1ms or Standard_D2ds_v5. */
+    skuName: string;
+    /** Storage in GiB. */
+    storageSizeGb: number;
+    /** Days of point-in-time restore. */
+    backupRetentionDays: number;
+    /** Copy backups to the paired region (can only be chosen at creation). */
+    geoRedundantBackup: boolean;
+    /** High-availability mode. */
+    highAvailability: PgHighAvailability;
+    /** Preferred zone of the primary; undefined = Azure picks. */
+    availabilityZone?: string;
+    /** Preferred zone of the zone-redundant standby; undefined = Azure picks. */
+    standbyAvailabilityZone?: string;
+    /** Entra tenant whose tokens the server accepts. */
+    tenantId: pulumi.Input<string>;
+    /** The Microsoft Entra administrator: the only principal that manages roles. */
+    administrator: EntraAdministrator;
+    /** The cluster's egress IP: the one address workloads connect from. */
+    clusterEgressIp: pulumi.Input<string>;
+    /** Further IPv4 CIDRs allowed to connect (the deployer, which creates the app roles). */
+    allowedCidrs: string[];
+    /** Protect the server from deletion and replacement. */
+    protect: boolean;
+    /** Tags for the server. */
+    tags?: Record<string, string>;
+}
+
+/**
+ * Azure Database for PostgreSQL Flexible Server with Microsoft Entra authentication only: no administrator
+ * login, no password anywhere. Public access is limited to the cluster's egress IP and listed CIDRs.
+ */
+export class PostgresServer extends pulumi.ComponentResource {
+    /** Server name. */
+    public readonly name: pulumi.Output<string>;
+    /** ARM id of the server. */
+    public readonly id: pulumi.Output<string>;
+    /** Fully qualified domain name clients connect to. */
+    public readonly fqdn: pulumi.Output<string>;
+    /** Port clients connect to. */
+    public readonly port: pulumi.Output<number>;
+    /** Entra tenant whose tokens the server accepts. */
+    public readonly tenantId: pulumi.Output<string>;
+    /**
+     * The Entra administrator's login. Resolves only once the administrator, the server parameters and every
+     * firewall rule exist, so whoever connects with it is guaranteed to be let in.
+     */
+    public readonly adminLogin: pulumi.Output<string>;
+
+    constructor(name: string, args: PostgresServerArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("aks-pg-passwordless:azure:PostgresServer", name, args, opts);
+
+        const suffix = new random.RandomString(`${name}-suffix`, {
+            length: 6, lower: true, upper: false, numeric: true, special: false,
+        }, { parent: this });
+
+        const zoneRedundant = args.highAvailability !== "Disabled";
+        const server = new dbforpostgresql.Server(`${name}-server`, {
+            resourceGroupName: args.resourceGroupName,
+            location: args.location,
+            serverName: pulumi.interpolate`${args.serverNamePrefix}-${suffix.result}`,
+            version: args.version,
+            sku: { name: args.skuName, tier: args.skuTier },
+            storage: { storageSizeGB: args.storageSizeGb, autoGrow: "Enabled" },
+            backup: {
+                backupRetentionDays: args.backupRetentionDays,
+                geoRedundantBackup: args.geoRedundantBackup ? "Enabled" : "Disabled",
+            },
+            highAvailability: {
+                mode: args.highAvailability,
+                standbyAvailabilityZone: zoneRedundant ? args.standbyAvailabilityZone : undefined,
+            },
+            availabilityZone: args.availabilityZone,
+            authConfig: {
+                activeDirectoryAuth: "Enabled",
+                passwordAuth: "Disabled",
+                tenantId: args.tenantId,
+            },
+            network: { publicNetworkAccess: "Enabled" },
+            createMode: "Default",
+            tags: args.tags,
+        }, {
+            parent: this,
+            protect: args.protect,
+            // After an HA failover the primary and standby swap zones; that is Azure working, not drift.
+            ignoreChanges: ["availabilityZone", "highAvailability.standbyAvailabilityZone"],
+        });
+
+        // Writes to one server's children must not overlap: Azure answers ServerBusy. Each waits for the last.
+        let last: pulumi.Resource = server;
+        const after = (): pulumi.CustomResourceOptions => ({ parent: this, dependsOn: [last] });
+
+        const admin = new dbforpostgresql.Administrator(`${name}-entra-admin`, {
+            resourceGroupName: args.resourceGroupName,
+            serverName: server.name,
+            objectId: args.administrator.objectId,
+            principalName: args.administrator.principalName,
+            principalType: args.administrator.principalType,
+            tenantId: args.tenantId,
+        }, after());
+        last = admin;
+
+        for (const [parameter, value] of Object.entries(SERVER_PARAMETERS)) {
+            last = new dbforpostgresql.Configuration(`${name}-param-${parameter.replace(/[._]/g, "-")}`, {
+                resourceGroupName: args.resourceGroupName,
+                serverName: server.name,
+                configurationName: parameter,
+                value,
+                source: "user-override",
+            }, {
+                ...after(),
+                // Azure cannot delete a server parameter; deleting the resource only forgets it.
+                retainOnDelete: true,
+            });
+        }
+
+        const firewallRules: dbforpostgresql.FirewallRule[] = [];
+        const addRule = (ruleName: string, start: pulumi.Input<string>, end: pulumi.Input<string>) => {
+            const rule = new dbforpostgresql.FirewallRule(`${name}-fw-${ruleName}`, {
+                resourceGroupName: args.resourceGroupName,
+                serverName: server.name,
+                firewallRuleName: ruleName,
+                startIpAddress: start,
+                endIpAddress: end,
+            }, after());
+            firewallRules.push(rule);
+            last = rule;
+        };
+        addRule("aks-egress", args.clusterEgressIp, args.clusterEgressIp);
+        args.allowedCidrs.forEach((cidr, i) => {
+            const range = parseCidr(cidr);
+            if (!range) {
+                throw new Error(`PostgresServer ${name}: allowedCidrs[${i}] = ${cidr} is not an IPv4 CIDR`);
+            }
+            addRule(`allowed-${i}`, range.start, range.end);
+        });
+
+        this.name = server.name;
+        this.id = server.id;
+        this.fqdn = server.fullyQualifiedDomainName;
+        this.port = pulumi.output(POSTGRES_PORT);
+        this.tenantId = pulumi.output(args.tenantId);
+        this.adminLogin = pulumi
+            .all([admin.principalName, ...firewallRules.map(rule => rule.id)])
+            .apply(([login]) => login ?? args.administrator.principalName);
+
+        this.registerOutputs({
+            name: this.name,
+            id: this.id,
+            fqdn: this.fqdn,
+            port: this.port,
+            tenantId: this.tenantId,
+            adminLogin: this.adminLogin,
+        });
+    }
+}

@@ -1,0 +1,126 @@
+// Wiring only: config → components → stack outputs. Every resource except the resource group lives in a
+// component under components/.
+import * as pulumi from "@pulumi/pulumi";
+import * as authorization from "@pulumi/azure-native/authorization";
+import * as resources from "@pulumi/azure-native/resources";
+import { loadConfig, PROJECT, resourceNames } from "./config";
+import { AksCluster } from "./components/aksCluster";
+import { AppWorkload } from "./components/appWorkload";
+import { PostgresRole } from "./components/postgresRole";
+import { PostgresServer } from "./components/postgresServer";
+import { WorkloadIdentity } from "./components/workloadIdentity";
+
+const config = loadConfig();
+const names = resourceNames(config.namePrefix, config.stack);
+const deployer = authorization.getClientConfigOutput();
+const tags = { project: PROJECT, stack: config.stack, "managed-by": "pulumi" };
+
+const resourceGroup = new resources.ResourceGroup("rg", {
+    resourceGroupName: names.resourceGroup,
+    location: config.location,
+    tags,
+});
+
+const cluster = new AksCluster("aks", {
+    resourceGroupName: resourceGroup.name,
+    location: resourceGroup.location,
+    clusterName: names.cluster,
+    tier: config.aks.tier,
+    kubernetesVersion: config.aks.kubernetesVersion,
+    nodeCount: config.aks.nodeCount,
+    nodeVmSize: config.aks.nodeVmSize,
+    availabilityZones: [...config.aks.availabilityZones],
+    apiServerAuthorizedCidrs: [...config.aks.apiServerAuthorizedCidrs],
+    adminGroupObjectIds: [...config.aks.adminGroupObjectIds],
+    tenantId: deployer.tenantId,
+    subscriptionId: deployer.subscriptionId,
+    deployerObjectId: deployer.objectId,
+    deployerPrincipalType: config.deployerPrincipalType,
+    kubeloginMode: config.aks.kubeloginMode,
+    tags,
+});
+
+const pg = config.postgres;
+const postgres = new PostgresServer("postgres", {
+    resourceGroupName: resourceGroup.name,
+    location: resourceGroup.location,
+    serverNamePrefix: `psql-${config.namePrefix}-${config.stack}`,
+    version: pg.version,
+    skuTier: pg.skuTier,
+    skuName: pg.skuName,
+    storageSizeGb: pg.storageSizeGb,
+    backupRetentionDays: pg.backupRetentionDays,
+    geoRedundantBackup: pg.geoRedundantBackup,
+    highAvailability: pg.highAvailability,
+    availabilityZone: pg.availabilityZone,
+    standbyAvailabilityZone: pg.standbyAvailabilityZone,
+    tenantId: deployer.tenantId,
+    administrator: {
+        objectId: pg.admin.objectId ?? deployer.objectId,
+        principalName: pg.admin.principalName,
+        principalType: pg.admin.principalType,
+    },
+    clusterEgressIp: cluster.egressIp,
+    allowedCidrs: [...pg.allowedCidrs],
+    protect: config.protectData,
+    tags,
+});
+
+const apps = config.apps.map(app => {
+    const identity = new WorkloadIdentity(`${app.name}-identity`, {
+        resourceGroupName: resourceGroup.name,
+        location: resourceGroup.location,
+        identityName: names.appIdentity(app.name),
+        namespace: app.namespace,
+        serviceAccountName: app.serviceAccount,
+        oidcIssuerUrl: cluster.oidcIssuerUrl,
+        subscriptionId: deployer.subscriptionId,
+        roleAssignments: app.roleAssignments.map(a => ({ ...a })),
+        tags,
+    });
+
+    const role = new PostgresRole(`${app.name}-postgres`, {
+        host: postgres.fqdn,
+        port: postgres.port,
+        adminLogin: postgres.adminLogin,
+        tenantId: postgres.tenantId,
+        roleName: identity.name,
+        principalId: identity.principalId,
+        databaseName: app.database,
+        protect: config.protectData,
+    });
+
+    new AppWorkload(`${app.name}-workload`, {
+        appName: app.name,
+        namespace: identity.namespace,
+        serviceAccountName: identity.serviceAccountName,
+        clientId: identity.clientId,
+        tenantId: identity.tenantId,
+        image: app.image,
+        command: [...app.command],
+        replicas: app.replicas,
+        pgHost: postgres.fqdn,
+        pgPort: postgres.port,
+        pgUser: role.roleName,
+        pgDatabase: role.databaseName,
+    }, { providers: [cluster.provider] });
+
+    return [app.name, {
+        clientId: identity.clientId,
+        principalId: identity.principalId,
+        role: role.roleName,
+        database: role.databaseName,
+        namespace: identity.namespace,
+        serviceAccount: identity.serviceAccountName,
+        psql: pulumi.interpolate`PGPASSWORD="$(az account get-access-token --resource-type oss-rdbms --query accessToken -o tsv)" psql "host=${postgres.fqdn} port=${postgres.port} dbname=postgres user=${postgres.adminLogin} sslmode=require" -c "SELECT * FROM pgaadauth_list_principals(false) WHERE rolname = '${role.roleName}'"`,
+    }] as const;
+});
+
+export const resourceGroupName = resourceGroup.name;
+export const clusterName = cluster.name;
+export const oidcIssuerUrl = cluster.oidcIssuerUrl;
+export const clusterEgressIp = cluster.egressIp;
+export const kubeconfig = cluster.kubeconfig;
+export const postgresFqdn = postgres.fqdn;
+export const postgresAdminLogin = postgres.adminLogin;
+export const appOutputs = Object.fromEntries(apps);

@@ -1,0 +1,201 @@
+// Pulumi mocks that answer like Azure and Kubernetes would, record every resource and invoke, and fail loudly
+// on an invoke they do not know.
+import * as crypto from "crypto";
+import * as pulumi from "@pulumi/pulumi";
+import * as yaml from "js-yaml";
+
+export const TENANT_ID = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+export const SUBSCRIPTION_ID = "0b1f6471-1bf0-4dda-aec3-cb9272f09590";
+export const DEPLOYER_OBJECT_ID = "5a7c3a8e-0f0d-4c3b-9d57-3c1a2b4e5f60";
+export const DEPLOYER_CLIENT_ID = "04b07795-8ddb-461a-bbee-02f9e1bf7b46";
+export const EGRESS_IP = "20.61.17.42";
+/** The server id AKS-managed Entra integration puts in every kubelogin kubeconfig. */
+export const AKS_SERVER_ID = "6dae42f8-4368-4678-94ff-3960e28e3630";
+
+/** A stable, realistic GUID derived from a seed, so outputs differ per resource yet repeat across runs. */
+export function guidFor(seed: string): string {
+    const h = crypto.createHash("sha256").update(seed).digest("hex");
+    return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+export function issuerUrlFor(clusterName: string): string {
+    return `https://westeurope.oic.prod-aks.azure.com/${TENANT_ID}/${guidFor(`issuer:${clusterName}`)}/`;
+}
+
+export function clientIdFor(identityName: string): string {
+    return guidFor(`client:${identityName}`);
+}
+
+export function principalIdFor(identityName: string): string {
+    return guidFor(`principal:${identityName}`);
+}
+
+/** The exec kubeconfig AKS returns for an Entra-enabled cluster: kubelogin in interactive device-code mode. */
+export function aksUserKubeconfig(clusterName: string): string {
+    return yaml.dump({
+        apiVersion: "v1",
+        kind: "Config",
+        clusters: [{ name: clusterName, cluster: { server: `https://${clusterName}-dns.hcp.westeurope.azmk8s.io:443`, "certificate-authority-data": "LS0tLS1CRUdJTi0tLS0t" } }],
+        contexts: [{ name: clusterName, context: { cluster: clusterName, user: `clusterUser_${clusterName}` } }],
+        "current-context": clusterName,
+        users: [{
+            name: `clusterUser_${clusterName}`,
+            user: {
+                exec: {
+                    apiVersion: "client.authentication.k8s.io/v1beta1",
+                    command: "kubelogin",
+                    args: ["get-token", "--environment", "AzurePublicCloud", "--server-id", AKS_SERVER_ID,
+                        "--client-id", "80faf920-1908-4b52-b5ef-a8e7bedfc67a", "--tenant-id", TENANT_ID, "--login", "devicecode"],
+                    env: null,
+                    provideClusterInfo: false,
+                },
+            },
+        }],
+    });
+}
+
+export interface RecordedResource {
+    type: string;
+    name: string;
+    inputs: Record<string, any>;
+    state: Record<string, any>;
+    provider?: string;
+    id: string;
+    /** ms since the mocks were created when the engine asked for this resource, and when it "finished". */
+    requestedAt: number;
+    createdAt: number;
+}
+
+export interface RecordedCall {
+    token: string;
+    inputs: Record<string, any>;
+}
+
+/** Simulated provisioning time in ms of a resource, by type and logical name (to observe what waits for what). */
+export type Delays = (type: string, name: string) => number;
+
+export class AzureMocks implements pulumi.runtime.Mocks {
+    public readonly resources: RecordedResource[] = [];
+    public readonly calls: RecordedCall[] = [];
+    private readonly start = Date.now();
+
+    /** Resource options as the program passed them, by logical name (filled by the harness's transformation). */
+    public readonly options = new Map<string, pulumi.ResourceOptions>();
+
+    constructor(private readonly delays: Delays = () => 0) {}
+
+    async newResource(args: pulumi.runtime.MockResourceArgs): Promise<{ id: string; state: Record<string, any> }> {
+        const requestedAt = Date.now() - this.start;
+        const state = this.stateFor(args.type, args.name, args.inputs);
+        const id = args.type.startsWith("azure-native:")
+            ? `/subscriptions/${SUBSCRIPTION_ID}/mock/${args.type}/${state.name ?? args.name}`
+            : `${args.name}-id`;
+        const delay = this.delays(args.type, args.name);
+        if (delay) {
+            await new Promise(resolve => setTimeout(resolve, delay));
+        }
+        this.resources.push({
+            type: args.type, name: args.name, inputs: args.inputs, state, provider: args.provider, id,
+            requestedAt, createdAt: Date.now() - this.start,
+        });
+        return { id, state };
+    }
+
+    call(args: pulumi.runtime.MockCallArgs): Record<string, any> {
+        this.calls.push({ token: args.token, inputs: args.inputs });
+        switch (args.token) {
+            case "azure-native:authorization:getClientConfig":
+                return { clientId: DEPLOYER_CLIENT_ID, objectId: DEPLOYER_OBJECT_ID, subscriptionId: SUBSCRIPTION_ID, tenantId: TENANT_ID };
+            case "azure-native:containerservice:listManagedClusterUserCredentials":
+                return {
+                    kubeconfigs: [{
+                        name: "clusterUser",
+                        value: Buffer.from(aksUserKubeconfig(args.inputs.resourceName)).toString("base64"),
+                    }],
+                };
+            default:
+                throw new Error(`Unmocked invoke ${args.token}: add a realistic answer to tests/mocks.ts`);
+        }
+    }
+
+    private stateFor(type: string, name: string, inputs: Record<string, any>): Record<string, any> {
+        switch (type) {
+            case "azure-native:resources:ResourceGroup":
+                return { ...inputs, name: inputs.resourceGroupName };
+            case "azure-native:network:PublicIPAddress":
+                return { ...inputs, name: inputs.publicIpAddressName, ipAddress: EGRESS_IP };
+            case "azure-native:managedidentity:UserAssignedIdentity":
+                return {
+                    ...inputs,
+                    name: inputs.resourceName,
+                    clientId: clientIdFor(inputs.resourceName),
+                    principalId: principalIdFor(inputs.resourceName),
+                    tenantId: TENANT_ID,
+                };
+            case "azure-native:managedidentity:FederatedIdentityCredential":
+                return { ...inputs, name: inputs.federatedIdentityCredentialResourceName };
+            case "azure-native:containerservice:ManagedCluster":
+                return {
+                    ...inputs,
+                    name: inputs.resourceName,
+                    fqdn: `${inputs.dnsPrefix}-dns.hcp.westeurope.azmk8s.io`,
+                    oidcIssuerProfile: { enabled: true, issuerURL: issuerUrlFor(inputs.resourceName) },
+                };
+            case "azure-native:dbforpostgresql:Server":
+                return {
+                    ...inputs,
+                    name: inputs.serverName,
+                    fullyQualifiedDomainName: `${inputs.serverName}.postgres.database.azure.com`,
+                    state: "Ready",
+                };
+            case "azure-native:dbforpostgresql:Administrator":
+                return { ...inputs, name: inputs.objectId };
+            case "azure-native:dbforpostgresql:Configuration":
+                return { ...inputs, name: inputs.configurationName };
+            case "azure-native:dbforpostgresql:FirewallRule":
+                return { ...inputs, name: inputs.firewallRuleName };
+            case "random:index/randomString:RandomString":
+                return { ...inputs, result: "x7k2q9".slice(0, inputs.length) };
+            default:
+                if (type.startsWith("kubernetes:")) {
+                    return { ...inputs, metadata: { ...inputs.metadata, name: inputs.metadata?.name ?? name } };
+                }
+                return { ...inputs };
+        }
+    }
+
+    /** The options a resource was given; throws for a name that was never registered. */
+    optionsOf(name: string): pulumi.ResourceOptions {
+        const opts = this.options.get(name);
+        if (!opts) {
+            throw new Error(`no resource named ${name} was registered`);
+        }
+        return opts;
+    }
+
+    /** Every recorded resource of `type`. */
+    ofType(type: string): RecordedResource[] {
+        return this.resources.filter(r => r.type === type);
+    }
+
+    /** The one recorded resource of `type` whose logical name is `name`. */
+    named(type: string, name: string): RecordedResource {
+        const found = this.resources.filter(r => r.type === type && r.name === name);
+        if (found.length !== 1) {
+            throw new Error(`expected one ${type} named ${name}, found ${found.length}: ${this.ofType(type).map(r => r.name).join(", ")}`);
+        }
+        return found[0];
+    }
+}
+
+/** Unwraps an Output for assertions; fails after `timeoutMs` instead of hanging on an unknown value. */
+export function promiseOf<T>(output: pulumi.Output<T> | pulumi.Input<T>, timeoutMs = 5000): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`output did not resolve within ${timeoutMs} ms (unknown in preview?)`)), timeoutMs);
+        pulumi.output(output).apply(value => {
+            clearTimeout(timer);
+            resolve(value as T);
+            return value;
+        });
+    });
+}

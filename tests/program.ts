@@ -1,0 +1,108 @@
+// Runs the real index.ts under mocks with a real stack's config: Pulumi.yaml defaults, then
+// Pulumi.<stack>.yaml, then the per-person values the README's set-up step adds. Each run gets fresh mocks
+// and a fresh copy of the program's modules, so dev and prod are proven in isolation.
+import * as fs from "fs";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import * as yaml from "js-yaml";
+import { PROJECT } from "../config";
+import { AzureMocks, Delays } from "./mocks";
+
+export const ROOT = path.resolve(__dirname, "..");
+
+/** What `README → Set up` tells each person to `pulumi config set`, per stack. */
+export const SETUP_VALUES: Record<string, Record<string, unknown>> = {
+    dev: {
+        pgAdminPrincipalName: "ada@contoso.onmicrosoft.com",
+        pgAllowedCidrs: ["198.51.100.23/32"],
+    },
+    prod: {
+        pgAdminObjectId: "3f2b8a51-6c1e-4d7a-9b0e-2c4d5e6f7a8b",
+        pgAdminPrincipalName: "pg-admins-prod",
+        pgAdminPrincipalType: "Group",
+        pgAllowedCidrs: ["198.51.100.0/28"],
+        deployerPrincipalType: "ServicePrincipal",
+    },
+};
+
+function configValue(value: unknown): string {
+    return typeof value === "string" ? value : JSON.stringify(value);
+}
+
+/** The effective config of `stack` as bare keys → Pulumi's string encoding (JSON for lists and objects). */
+export function stackConfig(stack: string, overrides: Record<string, unknown> = {}): Record<string, string> {
+    const project = yaml.load(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")) as {
+        name: string;
+        config: Record<string, { default?: unknown }>;
+    };
+    if (project.name !== PROJECT) {
+        throw new Error(`Pulumi.yaml names project ${project.name}, config.ts expects ${PROJECT}`);
+    }
+    const values: Record<string, unknown> = {};
+    for (const [key, declaration] of Object.entries(project.config)) {
+        if (declaration.default !== undefined) {
+            values[key] = declaration.default;
+        }
+    }
+    const stackFile = yaml.load(fs.readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8")) as {
+        config: Record<string, unknown>;
+    };
+    for (const [key, value] of Object.entries(stackFile.config)) {
+        values[key.replace(`${PROJECT}:`, "")] = value;
+    }
+    Object.assign(values, SETUP_VALUES[stack] ?? {}, overrides);
+    return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, configValue(v)]));
+}
+
+export interface ProgramRun {
+    mocks: AzureMocks;
+    /** index.ts's exports (stack outputs). */
+    outputs: Record<string, any>;
+}
+
+export interface RunOptions {
+    stack: string;
+    /** Config values replacing the stack's (bare keys, plain values). */
+    overrides?: Record<string, unknown>;
+    /** Run as `pulumi preview` instead of `pulumi up`. */
+    preview?: boolean;
+    /** Simulated provisioning time per resource type. */
+    delays?: Delays;
+}
+
+const waitForRPCs = (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs;
+
+/**
+ * Runs `build` the way `pulumi up` runs a program — inside the root Stack resource — under fresh mocks, records
+ * every resource's options, and waits until every registration has been answered.
+ */
+export async function underMocks<T>(stack: string, build: () => T, options: { preview?: boolean; delays?: Delays; config?: Record<string, string> } = {}): Promise<{ mocks: AzureMocks; result: T }> {
+    const mocks = new AzureMocks(options.delays);
+    await pulumi.runtime.setMocks(mocks, PROJECT, stack, options.preview ?? false);
+    pulumi.runtime.setAllConfig(Object.fromEntries(Object.entries(options.config ?? {}).map(([k, v]) => [`${PROJECT}:${k}`, v])));
+    let result: T | undefined;
+    await pulumi.runtime.runInPulumiStack(async () => {
+        pulumi.runtime.registerStackTransformation(args => {
+            mocks.options.set(args.name, args.opts);
+            return undefined;
+        });
+        result = build();
+        return {};
+    });
+    await waitForRPCs();
+    return { mocks, result: result as T };
+}
+
+/** Runs index.ts once with `stack`'s effective config, under fresh mocks and a fresh copy of its modules. */
+export async function runProgram(options: RunOptions): Promise<ProgramRun> {
+    for (const cached of Object.keys(require.cache)) {
+        if (cached.startsWith(ROOT) && !cached.includes(`${path.sep}node_modules${path.sep}`) && !cached.includes(`${path.sep}tests${path.sep}`)) {
+            delete require.cache[cached];
+        }
+    }
+    const { mocks, result } = await underMocks(options.stack,
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        () => require(path.join(ROOT, "index.ts")) as Record<string, any>,
+        { preview: options.preview, delays: options.delays, config: stackConfig(options.stack, options.overrides) });
+    return { mocks, outputs: result };
+}
