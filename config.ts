@@ -361,7 +361,7 @@ export function parseConfig(get: RawGetter, stack: string): Readonly<StackConfig
             },
         },
         protectData: r.boolean("protectData"),
-        apps: parseApps(r.json("apps"), resourceNames(namePrefix, stack)),
+        apps: parseApps(r.json("apps")),
     };
     const admin = config.postgres.admin;
     if (admin.objectId === undefined && admin.principalType !== config.deployerPrincipalType) {
@@ -377,23 +377,20 @@ function exampleSku(tier: PgSkuTier): string {
 
 const APP_KEYS = ["name", "namespace", "serviceAccount", "database", "image", "replicas", "command", "roleAssignments"];
 
-function parseApps(value: unknown, names: ReturnType<typeof resourceNames>): AppConfig[] {
+function parseApps(value: unknown): AppConfig[] {
     if (!Array.isArray(value) || value.length === 0) {
         throw new ConfigError("apps", value, "must be a non-empty list of apps, each with at least a name");
     }
-    const apps = value.map((item, i) => parseApp(item, `apps[${i}]`, names));
+    const apps = value.map((item, i) => parseApp(item, `apps[${i}]`));
     const seen = new Map<string, string>();
     apps.forEach((app, i) => {
-        const claims: [string, string][] = [
-            [`name:${app.name}`, "name"],
-            [`database:${app.database}`, "database"],
-            [`subject:${app.namespace}/${app.serviceAccount}`, "serviceAccount"],
-        ];
-        for (const [claim, field] of claims) {
+        // A namespace of its own per app: the app's component creates it, and it is the app's isolation boundary
+        // (Pod Security, later NetworkPolicy). Unique namespaces also make every token subject unique.
+        for (const field of ["name", "namespace", "database"] as const) {
+            const claim = `${field}:${app[field]}`;
             const previous = seen.get(claim);
             if (previous !== undefined) {
-                const shown = field === "serviceAccount" ? `${app.namespace}/${app.serviceAccount}` : app[field as "name" | "database"];
-                throw new ConfigError(`apps[${i}].${field}`, shown, `already used by ${previous}; every app needs its own ${field === "serviceAccount" ? "namespace/ServiceAccount pair" : field}`);
+                throw new ConfigError(`apps[${i}].${field}`, app[field], `already used by ${previous}; every app needs its own ${field}`);
             }
             seen.set(claim, `apps[${i}]`);
         }
@@ -401,7 +398,7 @@ function parseApps(value: unknown, names: ReturnType<typeof resourceNames>): App
     return apps;
 }
 
-function parseApp(item: unknown, key: string, names: ReturnType<typeof resourceNames>): AppConfig {
+function parseApp(item: unknown, key: string): AppConfig {
     if (typeof item !== "object" || item === null || Array.isArray(item)) {
         throw new ConfigError(key, item, "must be an object with at least a name");
     }
@@ -419,12 +416,9 @@ function parseApp(item: unknown, key: string, names: ReturnType<typeof resourceN
     };
 
     const name = str("name");
+    // 24 keeps the identity (= PostgreSQL role) name "id-<prefix ≤10>-<stack ≤12>-<name ≤24>" within 63 bytes.
     if (!isDns1123Label(name) || name.length > 24) {
         throw new ConfigError(`${key}.name`, name, "must be a DNS-1123 label of at most 24 characters (lower-case letters, digits, '-'; starts and ends alphanumeric)");
-    }
-    const identityName = names.appIdentity(name);
-    if (identityName.length > PG_IDENTIFIER_MAX) {
-        throw new ConfigError(`${key}.name`, name, `makes the identity/role name "${identityName}" longer than PostgreSQL's ${PG_IDENTIFIER_MAX}-byte limit; shorten the app name or namePrefix`);
     }
     const namespace = str("namespace", name);
     if (!isDns1123Label(namespace)) {

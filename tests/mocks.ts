@@ -80,7 +80,7 @@ export class AzureMocks implements pulumi.runtime.Mocks {
     private readonly start = Date.now();
 
     /** Resource options as the program passed them, by logical name (filled by the harness's transformation). */
-    public readonly options = new Map<string, pulumi.ResourceOptions>();
+    public readonly options = new Map<string, pulumi.CustomResourceOptions>();
 
     constructor(private readonly delays: Delays = () => 0) {}
 
@@ -164,8 +164,13 @@ export class AzureMocks implements pulumi.runtime.Mocks {
         }
     }
 
+    /** ms since these mocks were created, on the same clock as requestedAt/createdAt. */
+    elapsed(): number {
+        return Date.now() - this.start;
+    }
+
     /** The options a resource was given; throws for a name that was never registered. */
-    optionsOf(name: string): pulumi.ResourceOptions {
+    optionsOf(name: string): pulumi.CustomResourceOptions {
         const opts = this.options.get(name);
         if (!opts) {
             throw new Error(`no resource named ${name} was registered`);

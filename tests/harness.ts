@@ -68,6 +68,8 @@ export interface RunOptions {
     preview?: boolean;
     /** Simulated provisioning time per resource type. */
     delays?: Delays;
+    /** Mocks to record into (to inspect a run that throws); fresh ones by default. */
+    mocks?: AzureMocks;
 }
 
 const waitForRPCs = (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs;
@@ -76,8 +78,12 @@ const waitForRPCs = (pulumi.runtime as unknown as { waitForRPCs(): Promise<void>
  * Runs `build` the way `pulumi up` runs a program — inside the root Stack resource — under fresh mocks, records
  * every resource's options, and waits until every registration has been answered.
  */
-export async function underMocks<T>(stack: string, build: () => T, options: { preview?: boolean; delays?: Delays; config?: Record<string, string> } = {}): Promise<{ mocks: AzureMocks; result: T }> {
-    const mocks = new AzureMocks(options.delays);
+export async function underMocks<T>(
+    stack: string,
+    build: (mocks: AzureMocks) => T,
+    options: { preview?: boolean; delays?: Delays; config?: Record<string, string>; mocks?: AzureMocks } = {},
+): Promise<{ mocks: AzureMocks; result: T }> {
+    const mocks = options.mocks ?? new AzureMocks(options.delays);
     await pulumi.runtime.setMocks(mocks, PROJECT, stack, options.preview ?? false);
     pulumi.runtime.setAllConfig(Object.fromEntries(Object.entries(options.config ?? {}).map(([k, v]) => [`${PROJECT}:${k}`, v])));
     let result: T | undefined;
@@ -86,7 +92,7 @@ export async function underMocks<T>(stack: string, build: () => T, options: { pr
             mocks.options.set(args.name, args.opts);
             return undefined;
         });
-        result = build();
+        result = build(mocks);
         return {};
     });
     await waitForRPCs();
@@ -103,6 +109,6 @@ export async function runProgram(options: RunOptions): Promise<ProgramRun> {
     const { mocks, result } = await underMocks(options.stack,
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         () => require(path.join(ROOT, "index.ts")) as Record<string, any>,
-        { preview: options.preview, delays: options.delays, config: stackConfig(options.stack, options.overrides) });
+        { ...options, config: stackConfig(options.stack, options.overrides) });
     return { mocks, outputs: result };
 }

@@ -1,0 +1,135 @@
+import { expect } from "chai";
+import * as pulumi from "@pulumi/pulumi";
+import * as yaml from "js-yaml";
+import { AksCluster, AksClusterArgs } from "../components/aksCluster";
+import { BUILTIN_ROLES } from "../components/azureRoles";
+import { DEPLOYER_OBJECT_ID, EGRESS_IP, issuerUrlFor, promiseOf, SUBSCRIPTION_ID, TENANT_ID } from "./mocks";
+import { underMocks } from "./harness";
+
+const CLUSTER = "azure-native:containerservice:ManagedCluster";
+const IP = "azure-native:network:PublicIPAddress";
+const ROLE = "azure-native:authorization:RoleAssignment";
+const IDENTITY = "azure-native:managedidentity:UserAssignedIdentity";
+
+const baseArgs: AksClusterArgs = {
+    resourceGroupName: "rg-test",
+    location: "westeurope",
+    clusterName: "aks-test",
+    tier: "Free",
+    nodeCount: 1,
+    nodeVmSize: "Standard_D2s_v5",
+    availabilityZones: [],
+    apiServerAuthorizedCidrs: [],
+    adminGroupObjectIds: [],
+    tenantId: TENANT_ID,
+    subscriptionId: SUBSCRIPTION_ID,
+    deployerObjectId: DEPLOYER_OBJECT_ID,
+    deployerPrincipalType: "User",
+    kubeloginMode: "azurecli",
+};
+
+function build(overrides: Partial<AksClusterArgs> = {}) {
+    return underMocks("test", () => new AksCluster("aks", { ...baseArgs, ...overrides }));
+}
+
+const roleId = (guid: string) => `/subscriptions/${SUBSCRIPTION_ID}/providers/Microsoft.Authorization/roleDefinitions/${guid}`;
+
+describe("AksCluster", () => {
+    it("publishes an OIDC issuer and runs workload identity", async () => {
+        const { mocks } = await build();
+        const inputs = mocks.named(CLUSTER, "aks-cluster").inputs;
+        expect(inputs.oidcIssuerProfile).to.deep.equal({ enabled: true });
+        expect(inputs.securityProfile).to.deep.equal({ workloadIdentity: { enabled: true } });
+    });
+
+    it("exposes the issuer URL the cluster reports", async () => {
+        const { result } = await build();
+        expect(await promiseOf(result.oidcIssuerUrl)).to.equal(issuerUrlFor("aks-test"));
+    });
+
+    it("disables local accounts and authorises through Entra ID and Azure RBAC", async () => {
+        const { mocks } = await build();
+        const inputs = mocks.named(CLUSTER, "aks-cluster").inputs;
+        expect(inputs.disableLocalAccounts).to.equal(true);
+        expect(inputs.aadProfile).to.deep.include({ managed: true, enableAzureRBAC: true, tenantID: TENANT_ID });
+    });
+
+    it("sizes the system pool from its arguments", async () => {
+        const { mocks } = await build({ nodeCount: 3, nodeVmSize: "Standard_D4s_v5", availabilityZones: ["1", "2", "3"] });
+        const [pool] = mocks.named(CLUSTER, "aks-cluster").inputs.agentPoolProfiles;
+        expect(pool).to.deep.include({ mode: "System", count: 3, vmSize: "Standard_D4s_v5", availabilityZones: ["1", "2", "3"] });
+    });
+
+    it("uses the requested pricing tier", async () => {
+        const { mocks } = await build({ tier: "Standard" });
+        expect(mocks.named(CLUSTER, "aks-cluster").inputs.sku).to.deep.equal({ name: "Base", tier: "Standard" });
+    });
+
+    it("runs with its own user-assigned managed identity", async () => {
+        const { mocks } = await build();
+        const identity = mocks.named(IDENTITY, "aks-control-plane");
+        expect(mocks.named(CLUSTER, "aks-cluster").inputs.identity).to.deep.equal({ type: "UserAssigned", userAssignedIdentities: [identity.id] });
+    });
+
+    it("sends all egress through one static public IP", async () => {
+        const { mocks, result } = await build();
+        const ip = mocks.named(IP, "aks-egress");
+        expect(ip.inputs).to.deep.include({ publicIPAllocationMethod: "Static", sku: { name: "Standard", tier: "Regional" } });
+        expect(mocks.named(CLUSTER, "aks-cluster").inputs.networkProfile.loadBalancerProfile.outboundIPs)
+            .to.deep.equal({ publicIPs: [{ id: ip.id }] });
+        expect(await promiseOf(result.egressIp)).to.equal(EGRESS_IP);
+    });
+
+    it("lets the control plane use exactly that IP, before the cluster is created", async () => {
+        const { mocks } = await build();
+        const grant = mocks.named(ROLE, "aks-egress-ip-access");
+        expect(grant.inputs).to.include({
+            scope: mocks.named(IP, "aks-egress").id,
+            principalId: mocks.named(IDENTITY, "aks-control-plane").state.principalId,
+            roleDefinitionId: roleId(BUILTIN_ROLES.networkContributor),
+        });
+        const dependsOn = mocks.optionsOf("aks-cluster").dependsOn as pulumi.Resource[];
+        expect(await Promise.all(dependsOn.map(d => promiseOf(d.urn)))).to.have.length(1)
+            .and.satisfy((urns: string[]) => urns[0].endsWith("::aks-egress-ip-access"));
+    });
+
+    it("gives the deployer Kubernetes cluster-admin on this cluster only", async () => {
+        const { mocks } = await build();
+        expect(mocks.named(ROLE, "aks-deployer-access").inputs).to.include({
+            principalId: DEPLOYER_OBJECT_ID,
+            principalType: "User",
+            scope: mocks.named(CLUSTER, "aks-cluster").id,
+            roleDefinitionId: roleId(BUILTIN_ROLES.aksRbacClusterAdmin),
+        });
+    });
+
+    it("restricts the API server to the given CIDRs", async () => {
+        const { mocks } = await build({ apiServerAuthorizedCidrs: ["198.51.100.0/28"] });
+        expect(mocks.named(CLUSTER, "aks-cluster").inputs.apiServerAccessProfile).to.deep.equal({ authorizedIPRanges: ["198.51.100.0/28"] });
+    });
+
+    it("the kubeconfig is a secret", async () => {
+        const { result } = await build();
+        expect(await pulumi.isSecret(result.kubeconfig)).to.equal(true);
+    });
+
+    it("the kubeconfig logs in with the configured non-interactive kubelogin mode", async () => {
+        const { result } = await build({ kubeloginMode: "workloadidentity" });
+        const exec = (yaml.load(await promiseOf(result.kubeconfig)) as any).users[0].user.exec;
+        expect(exec.args).to.include.ordered.members(["get-token", "--login", "workloadidentity"]);
+        expect(exec.args).to.not.include("devicecode");
+    });
+
+    it("the kubeconfig comes from this cluster's user credentials, not the ambient ~/.kube/config", async () => {
+        const { mocks } = await build();
+        const call = mocks.calls.find(c => c.token === "azure-native:containerservice:listManagedClusterUserCredentials");
+        expect(call?.inputs).to.include({ resourceGroupName: "rg-test", resourceName: "aks-test", format: "exec" });
+    });
+
+    it("the Kubernetes provider is built from the component's kubeconfig", async () => {
+        const { mocks, result } = await build();
+        const provider = mocks.named("pulumi:providers:kubernetes", "aks-k8s");
+        // The mock monitor sees the secret in its wire form: { <secret signature>: …, value }.
+        expect(provider.inputs.kubeconfig.value).to.equal(await promiseOf(result.kubeconfig));
+    });
+});

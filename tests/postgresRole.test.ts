@@ -1,0 +1,110 @@
+import { expect } from "chai";
+import { PostgresRole, PostgresRoleArgs } from "../components/postgresRole";
+import { principalIdFor, promiseOf, TENANT_ID } from "./mocks";
+import { underMocks } from "./harness";
+
+const PROVIDER = "pulumi:providers:postgresql";
+const ROLE = "postgresql:index/role:Role";
+const LABEL = "postgresql:index/securityLabel:SecurityLabel";
+const DATABASE = "postgresql:index/database:Database";
+const GRANT = "postgresql:index/grant:Grant";
+const FQDN = "psql-test-x7k2q9.postgres.database.azure.com";
+
+const baseArgs: PostgresRoleArgs = {
+    host: FQDN,
+    port: 5432,
+    adminLogin: "ada@contoso.onmicrosoft.com",
+    tenantId: TENANT_ID,
+    roleName: "id-test-orders",
+    principalId: principalIdFor("id-test-orders"),
+    databaseName: "orders",
+    protect: false,
+};
+
+function build(overrides: Partial<PostgresRoleArgs> = {}) {
+    return underMocks("test", () => new PostgresRole("orders-postgres", { ...baseArgs, ...overrides }));
+}
+
+describe("PostgresRole", () => {
+    it("connects as the Entra administrator with an Entra token over TLS, not as a superuser", async () => {
+        const { mocks } = await build();
+        const inputs = mocks.named(PROVIDER, "orders-postgres-admin").inputs;
+        expect(inputs).to.include({ host: FQDN, username: "ada@contoso.onmicrosoft.com", sslmode: "require", database: "postgres" });
+        expect(String(inputs.azureIdentityAuth)).to.equal("true");
+        expect(inputs.azureTenantId).to.equal(TENANT_ID);
+        expect(String(inputs.superuser)).to.equal("false");
+        expect(String(inputs.port)).to.equal("5432");
+    });
+
+    it("the provider is given no password", async () => {
+        const { mocks } = await build();
+        expect(mocks.named(PROVIDER, "orders-postgres-admin").inputs).to.not.have.any.keys("password");
+    });
+
+    it("creates a LOGIN role named after the identity, with no password and no admin powers", async () => {
+        const { mocks } = await build();
+        const inputs = mocks.named(ROLE, "orders-postgres-role").inputs;
+        expect(inputs).to.include({ name: "id-test-orders", login: true, superuser: false, createRole: false, createDatabase: false });
+        expect(inputs).to.not.have.any.keys("password", "passwordWo", "encryptedPassword");
+    });
+
+    it("binds the role to the managed identity's principal id through the pgaadauth label", async () => {
+        const { mocks } = await build();
+        expect(mocks.named(LABEL, "orders-postgres-entra-label").inputs).to.deep.include({
+            objectType: "role",
+            objectName: "id-test-orders",
+            labelProvider: "pgaadauth",
+            label: `aadauth,oid=${principalIdFor("id-test-orders")},type=service`,
+        });
+    });
+
+    it("the app's database is owned by the app's role", async () => {
+        const { mocks } = await build();
+        expect(mocks.named(DATABASE, "orders-postgres-database").inputs).to.include({ name: "orders", owner: "id-test-orders" });
+    });
+
+    it("PUBLIC cannot connect to the app's database", async () => {
+        const { mocks } = await build();
+        expect(mocks.named(GRANT, "orders-postgres-revoke-public").inputs).to.deep.include({
+            database: "orders", role: "public", objectType: "database", privileges: [],
+        });
+    });
+
+    it("the role holds CONNECT, CREATE and TEMPORARY on its database and nothing server-wide", async () => {
+        const { mocks } = await build();
+        const grants = mocks.ofType(GRANT).filter(g => g.inputs.role === "id-test-orders");
+        expect(grants).to.have.length(1);
+        expect(grants[0].inputs).to.deep.include({ database: "orders", objectType: "database" });
+        expect(grants[0].inputs.privileges).to.have.members(["CONNECT", "CREATE", "TEMPORARY"]);
+    });
+
+    it("every PostgreSQL object is created through this component's admin provider", async () => {
+        const { mocks } = await build();
+        for (const type of [ROLE, LABEL, DATABASE, GRANT]) {
+            for (const r of mocks.ofType(type)) {
+                expect(r.provider, r.name).to.match(/::orders-postgres-admin::/);
+            }
+        }
+    });
+
+    it("exposes the role and database names", async () => {
+        const { result } = await build();
+        expect(await promiseOf(result.roleName)).to.equal("id-test-orders");
+        expect(await promiseOf(result.databaseName)).to.equal("orders");
+    });
+
+    it("roleName resolves only once the Entra label is in place", async () => {
+        let resolvedAt = -1;
+        const { mocks } = await underMocks("test", m => {
+            const role = new PostgresRole("orders-postgres", baseArgs);
+            role.roleName.apply(() => { resolvedAt = m.elapsed(); });
+            return role;
+        }, { delays: type => (type === LABEL ? 30 : 0) });
+        expect(resolvedAt).to.be.at.least(mocks.named(LABEL, "orders-postgres-entra-label").createdAt);
+    });
+
+    it("the database is protected when asked", async () => {
+        const { mocks } = await build({ protect: true });
+        expect(mocks.optionsOf("orders-postgres-database").protect).to.equal(true);
+    });
+});

@@ -1,0 +1,150 @@
+import { expect } from "chai";
+import { PostgresServer, PostgresServerArgs, SERVER_PARAMETERS } from "../components/postgresServer";
+import { DEPLOYER_OBJECT_ID, EGRESS_IP, promiseOf, TENANT_ID } from "./mocks";
+import { underMocks } from "./harness";
+
+const SERVER = "azure-native:dbforpostgresql:Server";
+const ADMIN = "azure-native:dbforpostgresql:Administrator";
+const PARAM = "azure-native:dbforpostgresql:Configuration";
+const RULE = "azure-native:dbforpostgresql:FirewallRule";
+
+const baseArgs: PostgresServerArgs = {
+    resourceGroupName: "rg-test",
+    location: "westeurope",
+    serverNamePrefix: "psql-test",
+    version: "17",
+    skuTier: "Burstable",
+    skuName: "Standard_B1ms",
+    storageSizeGb: 32,
+    backupRetentionDays: 7,
+    geoRedundantBackup: false,
+    highAvailability: "Disabled",
+    tenantId: TENANT_ID,
+    administrator: { objectId: DEPLOYER_OBJECT_ID, principalName: "ada@contoso.onmicrosoft.com", principalType: "User" },
+    clusterEgressIp: EGRESS_IP,
+    allowedCidrs: ["198.51.100.0/28"],
+    protect: false,
+};
+
+function build(overrides: Partial<PostgresServerArgs> = {}, delays?: (type: string, name: string) => number) {
+    return underMocks("test", () => new PostgresServer("pg", { ...baseArgs, ...overrides }), { delays });
+}
+
+describe("PostgresServer", () => {
+    it("accepts Microsoft Entra tokens only: Entra auth on, password auth off, in our tenant", async () => {
+        const { mocks } = await build();
+        expect(mocks.named(SERVER, "pg-server").inputs.authConfig).to.deep.equal({
+            activeDirectoryAuth: "Enabled", passwordAuth: "Disabled", tenantId: TENANT_ID,
+        });
+    });
+
+    it("has no administrator login or password at all", async () => {
+        const { mocks } = await build();
+        const inputs = mocks.named(SERVER, "pg-server").inputs;
+        expect(inputs).to.not.have.any.keys("administratorLogin", "administratorLoginPassword");
+    });
+
+    it("runs the configured PostgreSQL major version", async () => {
+        const { mocks } = await build({ version: "16" });
+        expect(mocks.named(SERVER, "pg-server").inputs.version).to.equal("16");
+    });
+
+    it("gets a globally unique name: the prefix plus a random suffix", async () => {
+        const { result } = await build();
+        expect(await promiseOf(result.name)).to.match(/^psql-test-[a-z0-9]{6}$/);
+    });
+
+    it("exposes the FQDN Azure assigns", async () => {
+        const { result } = await build();
+        const name = await promiseOf(result.name);
+        expect(await promiseOf(result.fqdn)).to.equal(`${name}.postgres.database.azure.com`);
+    });
+
+    it("the Entra administrator is the configured principal, in our tenant", async () => {
+        const { mocks } = await build();
+        expect(mocks.named(ADMIN, "pg-entra-admin").inputs).to.include({
+            objectId: DEPLOYER_OBJECT_ID, principalName: "ada@contoso.onmicrosoft.com", principalType: "User", tenantId: TENANT_ID,
+        });
+    });
+
+    it("admits the cluster's egress IP exactly, as a single address", async () => {
+        const { mocks } = await build();
+        expect(mocks.named(RULE, "pg-fw-aks-egress").inputs).to.include({ startIpAddress: EGRESS_IP, endIpAddress: EGRESS_IP });
+    });
+
+    it("admits each configured CIDR as its exact address range", async () => {
+        const { mocks } = await build();
+        expect(mocks.named(RULE, "pg-fw-allowed-0").inputs).to.include({ startIpAddress: "198.51.100.0", endIpAddress: "198.51.100.15" });
+    });
+
+    it("has no firewall rule for the world or for 'all Azure services'", async () => {
+        const { mocks } = await build();
+        for (const rule of mocks.ofType(RULE)) {
+            expect(rule.inputs.startIpAddress, rule.name).to.not.equal("0.0.0.0");
+            expect(rule.inputs.endIpAddress, rule.name).to.not.equal("255.255.255.255");
+        }
+        expect(mocks.ofType(RULE)).to.have.length(2);
+    });
+
+    it("enforces TLS 1.2+, logs connections and throttles failed logins", async () => {
+        const { mocks } = await build();
+        const params = Object.fromEntries(mocks.ofType(PARAM).map(p => [p.inputs.configurationName, p.inputs.value]));
+        expect(params).to.deep.equal(SERVER_PARAMETERS);
+        expect(params).to.include({ require_secure_transport: "on", ssl_min_protocol_version: "TLSv1.2" });
+    });
+
+    it("server parameters are retained on delete, because Azure cannot delete them", async () => {
+        const { mocks } = await build();
+        for (const param of mocks.ofType(PARAM)) {
+            expect(mocks.optionsOf(param.name).retainOnDelete, param.name).to.equal(true);
+        }
+    });
+
+    it("writes to the server's children one at a time (Azure answers ServerBusy to overlapping writes)", async () => {
+        const { mocks } = await build({}, type => (type === ADMIN || type === PARAM || type === RULE ? 20 : 0));
+        const writes = [...mocks.ofType(ADMIN), ...mocks.ofType(PARAM), ...mocks.ofType(RULE)]
+            .sort((a, b) => a.requestedAt - b.requestedAt);
+        expect(writes).to.have.length(1 + Object.keys(SERVER_PARAMETERS).length + 2);
+        for (let i = 1; i < writes.length; i++) {
+            expect(writes[i].requestedAt, `${writes[i].name} waits for ${writes[i - 1].name}`).to.be.at.least(writes[i - 1].createdAt);
+        }
+    });
+
+    it("adminLogin resolves only after every firewall rule exists", async () => {
+        let resolvedAt = -1;
+        const { mocks } = await underMocks("test", m => {
+            const server = new PostgresServer("pg", baseArgs);
+            server.adminLogin.apply(() => { resolvedAt = m.elapsed(); });
+            return server;
+        }, { delays: type => (type === RULE ? 30 : 0) });
+        const rules = mocks.ofType(RULE);
+        expect(rules).to.have.length(2);
+        expect(resolvedAt).to.be.at.least(Math.max(...rules.map(r => r.createdAt)));
+    });
+
+    it("ignores zone drift after an HA failover", async () => {
+        const { mocks } = await build();
+        expect(mocks.optionsOf("pg-server").ignoreChanges).to.have.members(["availabilityZone", "highAvailability.standbyAvailabilityZone"]);
+    });
+
+    it("is protected when asked", async () => {
+        const { mocks } = await build({ protect: true });
+        expect(mocks.optionsOf("pg-server").protect).to.equal(true);
+    });
+
+    it("is not protected otherwise", async () => {
+        const { mocks } = await build();
+        expect(mocks.optionsOf("pg-server").protect).to.equal(false);
+    });
+
+    it("zone-redundant HA keeps its standby zone and geo-redundant backups are enabled when asked", async () => {
+        const { mocks } = await build({
+            skuTier: "GeneralPurpose", skuName: "Standard_D2ds_v5", highAvailability: "ZoneRedundant",
+            availabilityZone: "1", standbyAvailabilityZone: "2", geoRedundantBackup: true, backupRetentionDays: 35,
+        });
+        const inputs = mocks.named(SERVER, "pg-server").inputs;
+        expect(inputs.highAvailability).to.deep.equal({ mode: "ZoneRedundant", standbyAvailabilityZone: "2" });
+        expect(inputs.availabilityZone).to.equal("1");
+        expect(inputs.backup).to.deep.equal({ backupRetentionDays: 35, geoRedundantBackup: "Enabled" });
+    });
+});

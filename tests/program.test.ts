@@ -1,0 +1,321 @@
+import { expect } from "chai";
+import * as pulumi from "@pulumi/pulumi";
+import { ConfigError } from "../config";
+import {
+    AzureMocks, clientIdFor, DEPLOYER_OBJECT_ID, EGRESS_IP, issuerUrlFor, principalIdFor, promiseOf, RecordedResource, TENANT_ID,
+} from "./mocks";
+import { ProgramRun, runProgram, SETUP_VALUES } from "./harness";
+
+const T = {
+    rg: "azure-native:resources:ResourceGroup",
+    cluster: "azure-native:containerservice:ManagedCluster",
+    identity: "azure-native:managedidentity:UserAssignedIdentity",
+    fic: "azure-native:managedidentity:FederatedIdentityCredential",
+    server: "azure-native:dbforpostgresql:Server",
+    admin: "azure-native:dbforpostgresql:Administrator",
+    rule: "azure-native:dbforpostgresql:FirewallRule",
+    roleAssignment: "azure-native:authorization:RoleAssignment",
+    pgProvider: "pulumi:providers:postgresql",
+    k8sProvider: "pulumi:providers:kubernetes",
+    pgRole: "postgresql:index/role:Role",
+    label: "postgresql:index/securityLabel:SecurityLabel",
+    database: "postgresql:index/database:Database",
+    sa: "kubernetes:core/v1:ServiceAccount",
+    deployment: "kubernetes:apps/v1:Deployment",
+};
+
+const THREE_APPS = [
+    { name: "alpha" },
+    { name: "bravo", namespace: "shop", serviceAccount: "bravo-api" },
+    { name: "charlie", namespace: "warehouse", database: "charlie_data", image: "contoso.azurecr.io/charlie:2.0.1", replicas: 3 },
+];
+
+function envOf(deployment: RecordedResource): Record<string, string> {
+    const env = deployment.inputs.spec.template.spec.containers[0].env as { name: string; value: string }[];
+    return Object.fromEntries(env.map(e => [e.name, e.value]));
+}
+
+/** Every [path, value] leaf and branch of a resource's inputs. */
+function entriesDeep(value: unknown, path = ""): [string, unknown][] {
+    if (Array.isArray(value)) {
+        return value.flatMap((v, i) => entriesDeep(v, `${path}[${i}]`));
+    }
+    if (value && typeof value === "object") {
+        return Object.entries(value).flatMap(([k, v]) => [[`${path}.${k}`, v] as [string, unknown], ...entriesDeep(v, `${path}.${k}`)]);
+    }
+    return [];
+}
+
+/** Inputs that could carry a password: any key naming one, except the switch that turns password auth off. */
+function passwordInputs(r: RecordedResource): string[] {
+    return entriesDeep(r.inputs)
+        .filter(([key, value]) => /password/i.test(key) && !(key === ".authConfig.passwordAuth" && value === "Disabled"))
+        .map(([key]) => key);
+}
+
+for (const stack of ["dev", "prod"]) {
+    describe(`program (${stack} stack): outputs flow from resource to resource`, () => {
+        let run: ProgramRun;
+        before(async () => {
+            run = await runProgram({ stack });
+        });
+        const app = () => run.mocks.ofType(T.identity).find(i => i.name === "probe-identity-identity")!;
+
+        it("the cluster's OIDC issuer URL is the issuer the federated credential trusts", async () => {
+            const issuer = issuerUrlFor(`aks-pgwi-${stack}`);
+            expect(await promiseOf(run.outputs.oidcIssuerUrl)).to.equal(issuer);
+            expect(run.mocks.named(T.fic, "probe-identity-federation").inputs.issuer).to.equal(issuer);
+        });
+
+        it("the identity's clientId is the ServiceAccount's annotation", () => {
+            const sa = run.mocks.named(T.sa, "probe-workload-serviceaccount");
+            expect(sa.inputs.metadata.annotations["azure.workload.identity/client-id"]).to.equal(app().state.clientId);
+            expect(app().state.clientId).to.equal(clientIdFor(`id-pgwi-${stack}-probe`));
+        });
+
+        it("the identity's principalId is the oid in the role's pgaadauth label", () => {
+            const label = run.mocks.named(T.label, "probe-postgres-entra-label");
+            expect(label.inputs.label).to.equal(`aadauth,oid=${principalIdFor(`id-pgwi-${stack}-probe`)},type=service`);
+        });
+
+        it("the server FQDN is the pod's PGHOST", async () => {
+            const fqdn = await promiseOf(run.outputs.postgresFqdn);
+            expect(fqdn).to.equal(run.mocks.named(T.server, "postgres-server").state.fullyQualifiedDomainName);
+            expect(envOf(run.mocks.named(T.deployment, "probe-workload-deployment")).PGHOST).to.equal(fqdn);
+        });
+
+        it("the pod's PGUSER is the role bound to the identity, named after it", () => {
+            const role = run.mocks.named(T.pgRole, "probe-postgres-role");
+            expect(role.inputs.name).to.equal(app().state.name);
+            expect(envOf(run.mocks.named(T.deployment, "probe-workload-deployment")).PGUSER).to.equal(role.inputs.name);
+        });
+
+        it("the pod's PGDATABASE is the database the role owns", () => {
+            const database = run.mocks.named(T.database, "probe-postgres-database");
+            expect(database.inputs.owner).to.equal(app().state.name);
+            expect(envOf(run.mocks.named(T.deployment, "probe-workload-deployment")).PGDATABASE).to.equal(database.inputs.name);
+        });
+
+        it("the federated credential trusts exactly the ServiceAccount the Deployment runs as", () => {
+            const deployment = run.mocks.named(T.deployment, "probe-workload-deployment").inputs;
+            const subject = `system:serviceaccount:${deployment.metadata.namespace}:${deployment.spec.template.spec.serviceAccountName}`;
+            expect(run.mocks.named(T.fic, "probe-identity-federation").inputs.subject).to.equal(subject);
+        });
+
+        it("the cluster's egress IP is a database firewall rule", async () => {
+            expect(await promiseOf(run.outputs.clusterEgressIp)).to.equal(EGRESS_IP);
+            expect(run.mocks.named(T.rule, "postgres-fw-aks-egress").inputs).to.include({ startIpAddress: EGRESS_IP, endIpAddress: EGRESS_IP });
+        });
+
+        it("the role step connects with the administrator login and tenant the server was given", () => {
+            const provider = run.mocks.named(T.pgProvider, "probe-postgres-admin").inputs;
+            expect(provider.username).to.equal(SETUP_VALUES[stack].pgAdminPrincipalName);
+            expect(provider.azureTenantId).to.equal(TENANT_ID);
+            expect(run.mocks.named(T.admin, "postgres-entra-admin").inputs.principalName).to.equal(SETUP_VALUES[stack].pgAdminPrincipalName);
+        });
+
+        it("the server accepts only Entra tokens from the deployer's tenant", () => {
+            expect(run.mocks.named(T.server, "postgres-server").inputs.authConfig).to.deep.equal({
+                activeDirectoryAuth: "Enabled", passwordAuth: "Disabled", tenantId: TENANT_ID,
+            });
+        });
+
+        it("the deployer gets Kubernetes admin on the cluster through Azure RBAC", () => {
+            expect(run.mocks.named(T.roleAssignment, "aks-deployer-access").inputs.principalId).to.equal(DEPLOYER_OBJECT_ID);
+        });
+
+        it("every Kubernetes object is created through the cluster's own provider", () => {
+            const k8sObjects = run.mocks.resources.filter(r => r.type.startsWith("kubernetes:"));
+            expect(k8sObjects.length).to.be.greaterThan(0);
+            for (const r of k8sObjects) {
+                expect(r.provider, r.name).to.match(/AksCluster\$pulumi:providers:kubernetes::aks-k8s::/);
+            }
+        });
+
+        it("no Kubernetes Secret exists and no resource is given a password", () => {
+            expect(run.mocks.resources.filter(r => r.type === "kubernetes:core/v1:Secret")).to.have.length(0);
+            for (const r of run.mocks.resources) {
+                expect(passwordInputs(r), `${r.type} ${r.name}`).to.deep.equal([]);
+            }
+        });
+
+        it("index.ts defines no resource besides the resource group: everything else belongs to a component", () => {
+            const topLevel = run.mocks.resources
+                .filter(r => r.type !== "pulumi:pulumi:Stack" && run.mocks.optionsOf(r.name).parent === undefined)
+                .map(r => r.type);
+            expect(topLevel.filter(t => !t.startsWith("aks-pg-passwordless:"))).to.deep.equal([T.rg]);
+        });
+
+        it("exports the resource group, cluster, issuer, kubeconfig and PostgreSQL FQDN", async () => {
+            expect(await promiseOf(run.outputs.resourceGroupName)).to.equal(`rg-pgwi-${stack}`);
+            expect(await promiseOf(run.outputs.clusterName)).to.equal(`aks-pgwi-${stack}`);
+            expect(await promiseOf(run.outputs.postgresFqdn)).to.match(new RegExp(`^psql-pgwi-${stack}-[a-z0-9]{6}\\.postgres\\.database\\.azure\\.com$`));
+            expect(await pulumi.isSecret(run.outputs.kubeconfig)).to.equal(true);
+        });
+
+        it("exports per app the clientId, principalId, role, database, namespace and a psql hint for the admin", async () => {
+            const out = (await promiseOf(run.outputs.appOutputs)).probe;
+            const fqdn = await promiseOf(run.outputs.postgresFqdn);
+            expect(out).to.include({
+                clientId: clientIdFor(`id-pgwi-${stack}-probe`),
+                principalId: principalIdFor(`id-pgwi-${stack}-probe`),
+                role: `id-pgwi-${stack}-probe`,
+                database: "probe",
+                namespace: "probe",
+            });
+            expect(out.psql).to.contain(`host=${fqdn}`).and.contain(`user=${SETUP_VALUES[stack].pgAdminPrincipalName}`)
+                .and.contain("sslmode=require").and.contain(`rolname = 'id-pgwi-${stack}-probe'`)
+                .and.contain("--resource-type oss-rdbms");
+        });
+    });
+}
+
+describe("program: stack differences", () => {
+    let dev: ProgramRun;
+    let prod: ProgramRun;
+    before(async () => {
+        dev = await runProgram({ stack: "dev" });
+        prod = await runProgram({ stack: "prod" });
+    });
+
+    it("prod protects the PostgreSQL server and every app database", () => {
+        expect(prod.mocks.optionsOf("postgres-server").protect).to.equal(true);
+        for (const db of prod.mocks.ofType(T.database)) {
+            expect(prod.mocks.optionsOf(db.name).protect, db.name).to.equal(true);
+        }
+    });
+
+    it("dev protects nothing, so it can be torn down", () => {
+        expect(dev.mocks.optionsOf("postgres-server").protect).to.equal(false);
+        for (const db of dev.mocks.ofType(T.database)) {
+            expect(dev.mocks.optionsOf(db.name).protect, db.name).to.equal(false);
+        }
+    });
+
+    it("prod runs General Purpose PostgreSQL with zone-redundant HA and geo-redundant backups", () => {
+        const inputs = prod.mocks.named(T.server, "postgres-server").inputs;
+        expect(inputs.sku.tier).to.equal("GeneralPurpose");
+        expect(inputs.highAvailability.mode).to.equal("ZoneRedundant");
+        expect(inputs.backup.geoRedundantBackup).to.equal("Enabled");
+    });
+
+    it("dev runs Burstable PostgreSQL without HA", () => {
+        const inputs = dev.mocks.named(T.server, "postgres-server").inputs;
+        expect(inputs.sku).to.deep.equal({ name: "Standard_B1ms", tier: "Burstable" });
+        expect(inputs.highAvailability.mode).to.equal("Disabled");
+    });
+
+    it("prod runs the Standard AKS tier with at least two nodes across zones", () => {
+        const inputs = prod.mocks.named(T.cluster, "aks-cluster").inputs;
+        expect(inputs.sku.tier).to.equal("Standard");
+        expect(inputs.agentPoolProfiles[0].count).to.be.at.least(2);
+        expect(inputs.agentPoolProfiles[0].availabilityZones.length).to.be.at.least(2);
+    });
+
+    it("dev runs the Free AKS tier with one node", () => {
+        const inputs = dev.mocks.named(T.cluster, "aks-cluster").inputs;
+        expect(inputs.sku.tier).to.equal("Free");
+        expect(inputs.agentPoolProfiles[0].count).to.equal(1);
+    });
+
+    it("prod's administrator is the configured Entra group; dev's is the deployer", () => {
+        expect(prod.mocks.named(T.admin, "postgres-entra-admin").inputs).to.include({
+            objectId: SETUP_VALUES.prod.pgAdminObjectId, principalType: "Group",
+        });
+        expect(dev.mocks.named(T.admin, "postgres-entra-admin").inputs).to.include({
+            objectId: DEPLOYER_OBJECT_ID, principalType: "User",
+        });
+    });
+});
+
+describe("program: three apps get three independent chains", () => {
+    let run: ProgramRun;
+    before(async () => {
+        run = await runProgram({ stack: "dev", overrides: { apps: THREE_APPS } });
+    });
+
+    for (const app of THREE_APPS) {
+        it(`${app.name}: its credential trusts its own ServiceAccount, and its pods run as it`, () => {
+            const fic = run.mocks.named(T.fic, `${app.name}-identity-federation`);
+            const deployment = run.mocks.named(T.deployment, `${app.name}-workload-deployment`).inputs;
+            expect(fic.inputs.resourceName).to.equal(`id-pgwi-dev-${app.name}`);
+            expect(fic.inputs.subject).to.equal(`system:serviceaccount:${deployment.metadata.namespace}:${deployment.spec.template.spec.serviceAccountName}`);
+            expect(deployment.metadata.namespace).to.equal(app.namespace ?? app.name);
+            expect(deployment.spec.template.spec.serviceAccountName).to.equal(app.serviceAccount ?? app.name);
+        });
+
+        it(`${app.name}: its ServiceAccount, role label and PGUSER all point at its own identity`, () => {
+            const identity = `id-pgwi-dev-${app.name}`;
+            const sa = run.mocks.named(T.sa, `${app.name}-workload-serviceaccount`);
+            expect(sa.inputs.metadata.annotations["azure.workload.identity/client-id"]).to.equal(clientIdFor(identity));
+            expect(run.mocks.named(T.label, `${app.name}-postgres-entra-label`).inputs.label).to.contain(`oid=${principalIdFor(identity)},`);
+            const env = envOf(run.mocks.named(T.deployment, `${app.name}-workload-deployment`));
+            expect(env.PGUSER).to.equal(identity);
+            expect(env.PGDATABASE).to.equal(app.database ?? app.name);
+        });
+    }
+
+    it("each app has its own identity, credential, role, database and Deployment", () => {
+        for (const type of [T.identity, T.fic, T.pgRole, T.label, T.database, T.deployment, T.sa]) {
+            const count = type === T.identity ? 4 : 3; // + the cluster's control-plane identity
+            expect(run.mocks.ofType(type), type).to.have.length(count);
+        }
+        const clientIds = THREE_APPS.map(a => run.mocks.named(T.identity, `${a.name}-identity-identity`).state.clientId);
+        expect(new Set(clientIds).size).to.equal(3);
+    });
+
+    it("each app runs in a namespace of its own", () => {
+        const namespaces = run.mocks.ofType("kubernetes:core/v1:Namespace").map(n => n.inputs.metadata.name);
+        expect(namespaces).to.have.members(["alpha", "shop", "warehouse"]);
+    });
+});
+
+describe("program: a deploy waits only on true data dependencies", () => {
+    it("the cluster and the PostgreSQL server provision at the same time", async () => {
+        const { mocks } = await runProgram({
+            stack: "dev",
+            delays: type => (type === T.cluster || type === T.server ? 300 : 0),
+        });
+        const cluster = mocks.named(T.cluster, "aks-cluster");
+        const server = mocks.named(T.server, "postgres-server");
+        expect(server.requestedAt, "server starts before the cluster is done").to.be.below(cluster.createdAt);
+        expect(cluster.requestedAt, "cluster starts before the server is done").to.be.below(server.createdAt);
+    });
+
+    it("one app's slow database step does not hold back another app's workload", async () => {
+        const { mocks } = await runProgram({
+            stack: "dev",
+            overrides: { apps: THREE_APPS },
+            delays: (type, name) => (type === T.pgRole && name === "alpha-postgres-role" ? 400 : 0),
+        });
+        const alphaRole = mocks.named(T.pgRole, "alpha-postgres-role");
+        for (const other of ["bravo", "charlie"]) {
+            expect(mocks.named(T.deployment, `${other}-workload-deployment`).requestedAt, other).to.be.below(alphaRole.createdAt);
+        }
+    });
+});
+
+describe("program: bad config stops the program before any resource", () => {
+    it("fails at start with the config message and registers nothing", async () => {
+        const mocks = new AzureMocks();
+        let error: unknown;
+        try {
+            await runProgram({ stack: "dev", overrides: { pgSkuTier: "Basic" }, mocks });
+        } catch (e) {
+            error = e;
+        }
+        // index.ts loads its own copy of config.ts, so compare by name rather than by class identity.
+        expect((error as Error).name).to.equal(ConfigError.name);
+        expect((error as Error).message).to.contain('"aks-pg-passwordless:pgSkuTier" = "Basic"');
+        expect(mocks.resources.filter(r => r.type !== "pulumi:pulumi:Stack")).to.deep.equal([]);
+    });
+});
+
+describe("program: preview", () => {
+    it("registers the same resources under `pulumi preview` as under `pulumi up`", async () => {
+        const up = await runProgram({ stack: "dev" });
+        const preview = await runProgram({ stack: "dev", preview: true });
+        const names = (r: ProgramRun) => r.mocks.resources.map(x => `${x.type}::${x.name}`).sort();
+        expect(names(preview)).to.deep.equal(names(up));
+    });
+});

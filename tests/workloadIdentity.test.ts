@@ -1,0 +1,101 @@
+import { expect } from "chai";
+import * as pulumi from "@pulumi/pulumi";
+import { TOKEN_EXCHANGE_AUDIENCE, WorkloadIdentity, WorkloadIdentityArgs } from "../components/workloadIdentity";
+import { clientIdFor, issuerUrlFor, principalIdFor, promiseOf, SUBSCRIPTION_ID, TENANT_ID } from "./mocks";
+import { underMocks } from "./harness";
+
+const FIC = "azure-native:managedidentity:FederatedIdentityCredential";
+const ISSUER = issuerUrlFor("aks-test");
+
+function build(overrides: Partial<WorkloadIdentityArgs> = {}, delays?: (type: string, name: string) => number) {
+    return underMocks("test", () => new WorkloadIdentity("orders-identity", {
+        resourceGroupName: "rg-test",
+        location: "westeurope",
+        identityName: "id-test-orders",
+        namespace: "shop",
+        serviceAccountName: "orders",
+        oidcIssuerUrl: ISSUER,
+        subscriptionId: SUBSCRIPTION_ID,
+        ...overrides,
+    }), { delays });
+}
+
+describe("WorkloadIdentity", () => {
+    it("the federated credential trusts exactly system:serviceaccount:<namespace>:<serviceAccount>", async () => {
+        const { mocks } = await build();
+        expect(mocks.named(FIC, "orders-identity-federation").inputs.subject).to.equal("system:serviceaccount:shop:orders");
+    });
+
+    it("the federated credential trusts the issuer it was given", async () => {
+        const { mocks } = await build();
+        expect(mocks.named(FIC, "orders-identity-federation").inputs.issuer).to.equal(ISSUER);
+    });
+
+    it("the federated credential's only audience is api://AzureADTokenExchange", async () => {
+        const { mocks } = await build();
+        expect(mocks.named(FIC, "orders-identity-federation").inputs.audiences).to.deep.equal([TOKEN_EXCHANGE_AUDIENCE]);
+        expect(TOKEN_EXCHANGE_AUDIENCE).to.equal("api://AzureADTokenExchange");
+    });
+
+    it("the federated credential belongs to this identity", async () => {
+        const { mocks } = await build();
+        expect(mocks.named(FIC, "orders-identity-federation").inputs.resourceName).to.equal("id-test-orders");
+    });
+
+    it("exposes the subject, namespace and ServiceAccount it trusts", async () => {
+        const { result } = await build();
+        expect(await promiseOf(result.subject)).to.equal("system:serviceaccount:shop:orders");
+        expect(await promiseOf(result.namespace)).to.equal("shop");
+        expect(await promiseOf(result.serviceAccountName)).to.equal("orders");
+    });
+
+    it("exposes the identity's clientId, principalId and tenantId", async () => {
+        const { result } = await build();
+        expect(await promiseOf(result.clientId)).to.equal(clientIdFor("id-test-orders"));
+        expect(await promiseOf(result.principalId)).to.equal(principalIdFor("id-test-orders"));
+        expect(await promiseOf(result.tenantId)).to.equal(TENANT_ID);
+    });
+
+    it("a replaced credential is deleted before its successor is created", async () => {
+        const { mocks } = await build();
+        expect(mocks.optionsOf("orders-identity-federation").deleteBeforeReplace).to.equal(true);
+    });
+
+    it("credentials on one identity are written one after another, never concurrently", async () => {
+        const second = issuerUrlFor("aks-green");
+        const third = issuerUrlFor("aks-blue");
+        const { mocks } = await build({ additionalOidcIssuerUrls: [second, third] }, type => (type === FIC ? 40 : 0));
+        const creds = ["orders-identity-federation", "orders-identity-federation-2", "orders-identity-federation-3"]
+            .map(n => mocks.named(FIC, n));
+        expect(creds.map(c => c.inputs.issuer)).to.deep.equal([ISSUER, second, third]);
+        for (let i = 1; i < creds.length; i++) {
+            expect(creds[i].requestedAt, `credential ${i + 1} starts after ${i} finished`).to.be.at.least(creds[i - 1].createdAt);
+        }
+    });
+
+    it("no role assignment exists unless asked for", async () => {
+        const { mocks } = await build();
+        expect(mocks.ofType("azure-native:authorization:RoleAssignment")).to.have.length(0);
+    });
+
+    it("an extra role is granted to this identity's principal, on exactly the given resource", async () => {
+        const vault = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv-orders";
+        const { mocks } = await build({ roleAssignments: [{ scope: vault, roleDefinitionId: "4633458b-17de-408a-b874-0445c86b69e6" }] });
+        const [assignment] = mocks.ofType("azure-native:authorization:RoleAssignment");
+        expect(assignment.inputs).to.include({
+            principalId: principalIdFor("id-test-orders"),
+            principalType: "ServicePrincipal",
+            scope: vault,
+            roleDefinitionId: `/subscriptions/${SUBSCRIPTION_ID}/providers/Microsoft.Authorization/roleDefinitions/4633458b-17de-408a-b874-0445c86b69e6`,
+        });
+    });
+
+    it("every child is parented to the component", async () => {
+        const { mocks, result } = await build({ additionalOidcIssuerUrls: [issuerUrlFor("aks-green")] });
+        const urn = await promiseOf(result.urn);
+        for (const child of ["orders-identity-identity", "orders-identity-federation", "orders-identity-federation-2"]) {
+            const parent = mocks.optionsOf(child).parent as pulumi.Resource;
+            expect(await promiseOf(parent.urn), child).to.equal(urn);
+        }
+    });
+});
