@@ -1,0 +1,55 @@
+// Entry point: `node dist/main.js serve` (the service) or `node dist/main.js check` (the one-shot check).
+import { runCheck } from "./check";
+import { workloadIdentityCredential } from "./credential";
+import { createPool, failedStep } from "./db";
+import { EnvError, readDbEnv } from "./env";
+import { createAppServer } from "./http";
+import { jsonLogger } from "./log";
+import { migrate } from "./migrate";
+import { EntraTokenCache } from "./tokens";
+
+const log = jsonLogger();
+
+async function serve(): Promise<void> {
+    const env = readDbEnv(process.env);
+    const tokens = new EntraTokenCache(workloadIdentityCredential(process.env));
+    const pool = createPool(env, tokens);
+    pool.on("error", error => log.log("warn", "idle connection failed", { error: error.message }));
+    await migrate(pool);
+    const server = createAppServer({ pool, log });
+    const port = Number(process.env.PORT ?? "8080");
+    server.listen(port, () => log.log("info", "listening", { port, host: env.host, user: env.user, database: env.database }));
+
+    process.once("SIGTERM", () => {
+        log.log("info", "SIGTERM: draining");
+        server.draining = true; // readiness fails first, so the Service stops sending traffic
+        server.close(async () => {
+            await pool.end();
+            log.log("info", "stopped", { tokenFetches: tokens.fetches });
+            process.exit(0);
+        });
+        server.closeIdleConnections();
+    });
+}
+
+async function main(command: string | undefined): Promise<void> {
+    switch (command) {
+        case "serve":
+            try {
+                await serve();
+            } catch (error) {
+                const step = error instanceof EnvError ? "config" : failedStep(error);
+                log.log("error", `startup failed at step: ${step}`, { step, error: (error as Error).message });
+                process.exit(1);
+            }
+            return;
+        case "check":
+            process.exit(await runCheck({ env: process.env, log }));
+            return;
+        default:
+            log.log("error", `unknown command ${JSON.stringify(command)}; use "serve" or "check"`);
+            process.exit(2);
+    }
+}
+
+void main(process.argv[2]);
