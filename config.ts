@@ -3,7 +3,6 @@
 // (`pulumi config` documents itself); this module requires every declared key and never invents defaults,
 // so there is exactly one place a default is written down.
 import * as pulumi from "@pulumi/pulumi";
-import { CONNECTION_PROBE_COMMAND, CONNECTION_PROBE_IMAGE } from "./components/connectionProbe";
 
 export const PROJECT = "aks-pg-passwordless";
 
@@ -13,6 +12,7 @@ export type PgSkuTier = "Burstable" | "GeneralPurpose" | "MemoryOptimized";
 export type PgHighAvailability = "Disabled" | "ZoneRedundant" | "SameZone";
 export type EntraPrincipalType = "User" | "Group" | "ServicePrincipal";
 export type DeployerPrincipalType = "User" | "ServicePrincipal";
+export type AcrSku = "Basic" | "Standard" | "Premium";
 
 /** An extra Azure role the app's identity gets, on exactly one resource. */
 export interface AppRoleAssignment {
@@ -28,11 +28,9 @@ export interface AppConfig {
     namespace: string;
     serviceAccount: string;
     database: string;
-    /** Container image; the built-in connection probe when the app names none. */
-    image: string;
+    /** A prebuilt image implementing the app contract; undefined = build app/ and push it to the stack's registry. */
+    image?: string;
     replicas: number;
-    /** Overrides the image's entrypoint; empty keeps the image's own. */
-    command: string[];
     roleAssignments: AppRoleAssignment[];
 }
 
@@ -72,6 +70,8 @@ export interface StackConfig {
         allowedCidrs: string[];
         admin: EntraAdminConfig;
     };
+    /** SKU of the registry the app image is pushed to (only created when an app has no image of its own). */
+    acrSku: AcrSku;
     /** Protect the PostgreSQL server and every app database from `pulumi destroy` and replacement. */
     protectData: boolean;
     apps: AppConfig[];
@@ -87,6 +87,7 @@ const PG_HA_MODES: readonly PgHighAvailability[] = ["Disabled", "ZoneRedundant",
 const PG_VERSIONS = ["16", "17", "18"] as const;
 const ENTRA_TYPES: readonly EntraPrincipalType[] = ["User", "Group", "ServicePrincipal"];
 const DEPLOYER_TYPES: readonly DeployerPrincipalType[] = ["User", "ServicePrincipal"];
+const ACR_SKUS: readonly AcrSku[] = ["Basic", "Standard", "Premium"];
 const ZONES = ["1", "2", "3"] as const;
 /** Azure Database for PostgreSQL Flexible Server premium SSD sizes (GiB). */
 export const PG_STORAGE_SIZES_GB = [32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32767] as const;
@@ -186,6 +187,8 @@ export function resourceNames(namePrefix: string, stack: string) {
         resourceGroup: `rg-${base}`,
         cluster: `aks-${base}`,
         postgresServerPrefix: `psql-${base}`,
+        /** Registry names allow letters and digits only. */
+        registryPrefix: `acr${namePrefix}${stack}`,
         /** The app's managed identity; its PostgreSQL role carries the same name. */
         appIdentity: (app: string) => `id-${base}-${app}`,
     };
@@ -360,6 +363,7 @@ export function parseConfig(get: RawGetter, stack: string): Readonly<StackConfig
                 principalType: r.oneOf("pgAdminPrincipalType", ENTRA_TYPES),
             },
         },
+        acrSku: r.oneOf("acrSku", ACR_SKUS),
         protectData: r.boolean("protectData"),
         apps: parseApps(r.json("apps")),
     };
@@ -375,7 +379,7 @@ function exampleSku(tier: PgSkuTier): string {
     return { Burstable: "Standard_B1ms", GeneralPurpose: "Standard_D2ds_v5", MemoryOptimized: "Standard_E2ds_v5" }[tier];
 }
 
-const APP_KEYS = ["name", "namespace", "serviceAccount", "database", "image", "replicas", "command", "roleAssignments"];
+const APP_KEYS = ["name", "namespace", "serviceAccount", "database", "image", "replicas", "roleAssignments"];
 
 function parseApps(value: unknown): AppConfig[] {
     if (!Array.isArray(value) || value.length === 0) {
@@ -438,26 +442,17 @@ function parseApp(item: unknown, key: string): AppConfig {
     if (RESERVED_DATABASES.includes(database)) {
         throw new ConfigError(`${key}.database`, database, `is reserved (${RESERVED_DATABASES.join(", ")}); give the app a database of its own`);
     }
-    // Without an image of its own the app runs the connection probe (components/connectionProbe.ts).
-    const ownImage = obj.image !== undefined;
-    const image = ownImage ? str("image") : CONNECTION_PROBE_IMAGE;
-    if (!isPinnedImage(image)) {
+    // Without an image of its own the app runs the image the stack builds from app/.
+    const image = obj.image === undefined ? undefined : str("image");
+    if (image !== undefined && !isPinnedImage(image)) {
         throw new ConfigError(`${key}.image`, image, "must be an image pinned by tag or digest (registry/repo:tag or repo@sha256:…), never untagged or :latest");
     }
     const replicas = obj.replicas ?? 1;
     if (typeof replicas !== "number" || !Number.isInteger(replicas) || replicas < 1 || replicas > 50) {
         throw new ConfigError(`${key}.replicas`, replicas, "must be an integer from 1 to 50");
     }
-    if (!ownImage && obj.command !== undefined) {
-        throw new ConfigError(`${key}.command`, obj.command, "needs an image of the app's own; without image the app runs the built-in connection probe");
-    }
-    const command = ownImage ? obj.command ?? [] : [...CONNECTION_PROBE_COMMAND];
-    if (!Array.isArray(command) || command.some(c => typeof c !== "string")) {
-        throw new ConfigError(`${key}.command`, command, "must be a list of strings (the container's command)");
-    }
     return {
         name, namespace, serviceAccount, database, image, replicas,
-        command: command as string[],
         roleAssignments: parseRoleAssignments(obj.roleAssignments ?? [], `${key}.roleAssignments`),
     };
 }

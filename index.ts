@@ -1,10 +1,12 @@
 // Wiring only: config → components → stack outputs. Every resource except the resource group lives in a
 // component under components/.
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as authorization from "@pulumi/azure-native/authorization";
 import * as resources from "@pulumi/azure-native/resources";
 import { loadConfig, PROJECT, resourceNames } from "./config";
 import { AksCluster } from "./components/aksCluster";
+import { AppImage } from "./components/appImage";
 import { AppWorkload } from "./components/appWorkload";
 import { PostgresRole } from "./components/postgresRole";
 import { PostgresServer } from "./components/postgresServer";
@@ -66,6 +68,24 @@ const postgres = new PostgresServer("postgres", {
     tags,
 });
 
+// Built only when some app runs the image from app/ rather than one of its own.
+const builtImage = config.apps.some(app => app.image === undefined)
+    ? new AppImage("app-image", {
+        resourceGroupName: resourceGroup.name,
+        location: resourceGroup.location,
+        registryNamePrefix: names.registryPrefix,
+        sku: config.acrSku,
+        contextDir: path.join(__dirname, "app"),
+        repository: "aks-pg-passwordless-app",
+        tenantId: deployer.tenantId,
+        subscriptionId: deployer.subscriptionId,
+        deployerObjectId: deployer.objectId,
+        deployerPrincipalType: config.deployerPrincipalType,
+        kubeletObjectId: cluster.kubeletObjectId,
+        tags,
+    })
+    : undefined;
+
 const apps = config.apps.map(app => {
     const identity = new WorkloadIdentity(`${app.name}-identity`, {
         resourceGroupName: resourceGroup.name,
@@ -90,14 +110,13 @@ const apps = config.apps.map(app => {
         protect: config.protectData,
     });
 
-    new AppWorkload(`${app.name}-workload`, {
+    const workload = new AppWorkload(`${app.name}-workload`, {
         appName: app.name,
         namespace: identity.namespace,
         serviceAccountName: identity.serviceAccountName,
         clientId: identity.clientId,
         tenantId: identity.tenantId,
-        image: app.image,
-        command: [...app.command],
+        image: app.image ?? builtImage!.imageRef,
         replicas: app.replicas,
         pgHost: postgres.fqdn,
         pgPort: postgres.port,
@@ -112,6 +131,7 @@ const apps = config.apps.map(app => {
         database: role.databaseName,
         namespace: identity.namespace,
         serviceAccount: identity.serviceAccountName,
+        checkJob: workload.checkJobName,
         psql: pulumi.interpolate`PGPASSWORD="$(az account get-access-token --resource-type oss-rdbms --query accessToken -o tsv)" psql "host=${postgres.fqdn} port=${postgres.port} dbname=postgres user=${postgres.adminLogin} sslmode=require" -c "SELECT * FROM pgaadauth_list_principals(false) WHERE rolname = '${role.roleName}'"`,
     }] as const;
 });
@@ -123,4 +143,5 @@ export const clusterEgressIp = cluster.egressIp;
 export const kubeconfig = cluster.kubeconfig;
 export const postgresFqdn = postgres.fqdn;
 export const postgresAdminLogin = postgres.adminLogin;
+export const appImage = builtImage?.imageRef;
 export const appOutputs = Object.fromEntries(apps);

@@ -55,6 +55,8 @@ export class AksCluster extends pulumi.ComponentResource {
     public readonly id: pulumi.Output<string>;
     /** The OIDC issuer URL that federated identity credentials must trust. */
     public readonly oidcIssuerUrl: pulumi.Output<string>;
+    /** Object id of the kubelet identity: the principal nodes pull images with. */
+    public readonly kubeletObjectId: pulumi.Output<string>;
     /** The single public IPv4 address all cluster egress leaves from. */
     public readonly egressIp: pulumi.Output<string>;
     /** kubeconfig (secret) for the deployer, using kubelogin in `kubeloginMode`. */
@@ -182,6 +184,13 @@ export class AksCluster extends pulumi.ComponentResource {
             }
             return profile.issuerURL;
         });
+        this.kubeletObjectId = cluster.identityProfile.apply(profile => {
+            const objectId = profile?.["kubeletidentity"]?.objectId;
+            if (!objectId) {
+                throw new Error(`AKS cluster ${args.clusterName} reports no kubelet identity`);
+            }
+            return objectId;
+        });
         this.egressIp = egressIp.ipAddress.apply(ip => {
             if (!ip) {
                 throw new Error(`Static public IP pip-${args.clusterName}-egress has no address`);
@@ -193,6 +202,7 @@ export class AksCluster extends pulumi.ComponentResource {
             name: this.name,
             id: this.id,
             oidcIssuerUrl: this.oidcIssuerUrl,
+            kubeletObjectId: this.kubeletObjectId,
             egressIp: this.egressIp,
             kubeconfig: this.kubeconfig,
             provider: this.provider,

@@ -7,8 +7,10 @@ export const CLIENT_ID_ANNOTATION = "azure.workload.identity/client-id";
 export const TENANT_ID_ANNOTATION = "azure.workload.identity/tenant-id";
 /** Pod label that makes the webhook project the token and inject AZURE_* variables. */
 export const USE_LABEL = "azure.workload.identity/use";
-/** UID/GID the containers run as: non-root, and not one any base image gives a shell user. */
+/** UID/GID the containers run as: distroless "nonroot", the user the app image declares. */
 export const RUN_AS_ID = 65532;
+/** The port the app image serves HTTP on. */
+export const APP_PORT = 8080;
 
 export interface AppWorkloadArgs {
     /** App name: names the Deployment and its pods' `app.kubernetes.io/name` label. */
@@ -21,10 +23,8 @@ export interface AppWorkloadArgs {
     clientId: pulumi.Input<string>;
     /** Entra tenant of the managed identity. */
     tenantId: pulumi.Input<string>;
-    /** Container image, pinned by tag or digest. */
-    image: string;
-    /** Overrides the image's entrypoint; empty keeps it. */
-    command?: string[];
+    /** Container image implementing the app contract: `serve` on port 8080 with /healthz/*, and `check`. */
+    image: pulumi.Input<string>;
     /** Pod replicas. */
     replicas: number;
     /** PostgreSQL server FQDN (PGHOST). */
@@ -39,8 +39,9 @@ export interface AppWorkloadArgs {
 
 /**
  * The app in the cluster: its namespace (Pod Security "restricted"), a ServiceAccount bound to the managed
- * identity, and a Deployment whose pods get a projected token and only the libpq `PG*` settings — no
- * password, no Secret. Pass the cluster's provider in `opts.providers`.
+ * identity, a Deployment whose pods get a projected token and only the libpq `PG*` settings — no password,
+ * no Secret — and a Job that runs the image's `check` to prove the chain. Pass the cluster's provider in
+ * `opts.providers`.
  */
 export class AppWorkload extends pulumi.ComponentResource {
     /** Namespace name. */
@@ -49,6 +50,8 @@ export class AppWorkload extends pulumi.ComponentResource {
     public readonly serviceAccountName: pulumi.Output<string>;
     /** Deployment name. */
     public readonly deploymentName: pulumi.Output<string>;
+    /** Name of the Job that proved this app reaches PostgreSQL with its identity. */
+    public readonly checkJobName: pulumi.Output<string>;
 
     constructor(name: string, args: AppWorkloadArgs, opts?: pulumi.ComponentResourceOptions) {
         super("aks-pg-passwordless:kubernetes:AppWorkload", name, args, opts);
@@ -81,6 +84,44 @@ export class AppWorkload extends pulumi.ComponentResource {
             automountServiceAccountToken: false,
         }, { parent: this });
 
+        // One hardened pod shape for the service and its check: same identity, same PG* settings, same limits.
+        const podLabels = { ...appLabels, [USE_LABEL]: "true" };
+        const pod = (command: "serve" | "check", extra: Partial<k8s.types.input.core.v1.Container>): k8s.types.input.core.v1.PodSpec => ({
+            serviceAccountName: serviceAccount.metadata.name,
+            automountServiceAccountToken: false,
+            securityContext: {
+                runAsNonRoot: true,
+                runAsUser: RUN_AS_ID,
+                runAsGroup: RUN_AS_ID,
+                fsGroup: RUN_AS_ID,
+                seccompProfile: { type: "RuntimeDefault" },
+            },
+            containers: [{
+                name: command === "serve" ? args.appName : "check",
+                image: args.image,
+                args: [command],
+                env: [
+                    { name: "PGHOST", value: args.pgHost },
+                    { name: "PGPORT", value: pulumi.output(args.pgPort).apply(String) },
+                    { name: "PGUSER", value: args.pgUser },
+                    { name: "PGDATABASE", value: args.pgDatabase },
+                    { name: "PGSSLMODE", value: "require" },
+                ],
+                resources: {
+                    requests: { cpu: "50m", memory: "64Mi" },
+                    limits: { cpu: "500m", memory: "256Mi" },
+                },
+                securityContext: {
+                    allowPrivilegeEscalation: false,
+                    readOnlyRootFilesystem: true,
+                    capabilities: { drop: ["ALL"] },
+                },
+                volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
+                ...extra,
+            }],
+            volumes: [{ name: "tmp", emptyDir: { sizeLimit: "64Mi" } }],
+        });
+
         const deployment = new k8s.apps.v1.Deployment(`${name}-deployment`, {
             metadata: { name: args.appName, namespace: namespace.metadata.name, labels: appLabels },
             spec: {
@@ -88,53 +129,49 @@ export class AppWorkload extends pulumi.ComponentResource {
                 selector: { matchLabels: { "app.kubernetes.io/name": args.appName } },
                 strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
                 template: {
-                    metadata: { labels: { ...appLabels, [USE_LABEL]: "true" } },
-                    spec: {
-                        serviceAccountName: serviceAccount.metadata.name,
-                        automountServiceAccountToken: false,
-                        securityContext: {
-                            runAsNonRoot: true,
-                            runAsUser: RUN_AS_ID,
-                            runAsGroup: RUN_AS_ID,
-                            fsGroup: RUN_AS_ID,
-                            seccompProfile: { type: "RuntimeDefault" },
-                        },
-                        containers: [{
-                            name: args.appName,
-                            image: args.image,
-                            command: args.command && args.command.length > 0 ? args.command : undefined,
-                            env: [
-                                { name: "PGHOST", value: args.pgHost },
-                                { name: "PGPORT", value: pulumi.output(args.pgPort).apply(String) },
-                                { name: "PGUSER", value: args.pgUser },
-                                { name: "PGDATABASE", value: args.pgDatabase },
-                                { name: "PGSSLMODE", value: "require" },
-                            ],
-                            resources: {
-                                requests: { cpu: "50m", memory: "64Mi" },
-                                limits: { cpu: "500m", memory: "256Mi" },
-                            },
-                            securityContext: {
-                                allowPrivilegeEscalation: false,
-                                readOnlyRootFilesystem: true,
-                                capabilities: { drop: ["ALL"] },
-                            },
-                            volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
-                        }],
-                        volumes: [{ name: "tmp", emptyDir: { sizeLimit: "64Mi" } }],
-                    },
+                    metadata: { labels: podLabels },
+                    spec: pod("serve", {
+                        ports: [{ name: "http", containerPort: APP_PORT, protocol: "TCP" }],
+                        livenessProbe: { httpGet: { path: "/healthz/live", port: "http" }, periodSeconds: 10, failureThreshold: 3 },
+                        readinessProbe: { httpGet: { path: "/healthz/ready", port: "http" }, periodSeconds: 5, failureThreshold: 2 },
+                        startupProbe: { httpGet: { path: "/healthz/live", port: "http" }, periodSeconds: 2, failureThreshold: 30 },
+                    }),
                 },
             },
         }, { parent: this });
 
+        // The proof: a Job that runs `check` as the same ServiceAccount once the Deployment is up. The Kubernetes
+        // provider waits for it, so a broken trust chain fails `pulumi up` with the check's own last words.
+        // Every input it depends on is in its pod template (the client id as an annotation), so any change
+        // replaces it and it runs again.
+        const check = new k8s.batch.v1.Job(`${name}-check`, {
+            metadata: { namespace: namespace.metadata.name, labels: { ...appLabels, "app.kubernetes.io/component": "check" } },
+            spec: {
+                backoffLimit: 2,
+                activeDeadlineSeconds: 600,
+                template: {
+                    metadata: {
+                        labels: { ...podLabels, "app.kubernetes.io/component": "check" },
+                        annotations: { [CLIENT_ID_ANNOTATION]: args.clientId },
+                    },
+                    spec: {
+                        ...pod("check", { terminationMessagePolicy: "FallbackToLogsOnError" }),
+                        restartPolicy: "Never",
+                    },
+                },
+            },
+        }, { parent: this, dependsOn: [deployment] });
+
         this.namespace = namespace.metadata.name;
         this.serviceAccountName = serviceAccount.metadata.name;
         this.deploymentName = deployment.metadata.name;
+        this.checkJobName = check.metadata.name;
 
         this.registerOutputs({
             namespace: this.namespace,
             serviceAccountName: this.serviceAccountName,
             deploymentName: this.deploymentName,
+            checkJobName: this.checkJobName,
         });
     }
 }

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as yaml from "js-yaml";
 import { AksCluster, AksClusterArgs } from "../components/aksCluster";
 import { BUILTIN_ROLES } from "../components/azureRoles";
-import { DEPLOYER_OBJECT_ID, EGRESS_IP, issuerUrlFor, promiseOf, SUBSCRIPTION_ID, TENANT_ID } from "./mocks";
+import { DEPLOYER_OBJECT_ID, EGRESS_IP, issuerUrlFor, kubeletObjectIdFor, promiseOf, SUBSCRIPTION_ID, TENANT_ID } from "./mocks";
 import { underMocks } from "./harness";
 
 const CLUSTER = "azure-native:containerservice:ManagedCluster";
@@ -40,6 +40,11 @@ describe("AksCluster", () => {
         const inputs = mocks.named(CLUSTER, "aks-cluster").inputs;
         expect(inputs.oidcIssuerProfile).to.deep.equal({ enabled: true });
         expect(inputs.securityProfile).to.deep.equal({ workloadIdentity: { enabled: true } });
+    });
+
+    it("exposes the kubelet identity nodes pull images with", async () => {
+        const { result } = await build();
+        expect(await promiseOf(result.kubeletObjectId)).to.equal(kubeletObjectIdFor("aks-test"));
     });
 
     it("exposes the issuer URL the cluster reports", async () => {

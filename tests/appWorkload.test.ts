@@ -1,12 +1,14 @@
 import { expect } from "chai";
+import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { AppWorkload, AppWorkloadArgs, CLIENT_ID_ANNOTATION, USE_LABEL } from "../components/appWorkload";
-import { clientIdFor, TENANT_ID } from "./mocks";
+import { clientIdFor, promiseOf, TENANT_ID } from "./mocks";
 import { underMocks } from "./harness";
 
 const NS = "kubernetes:core/v1:Namespace";
 const SA = "kubernetes:core/v1:ServiceAccount";
 const DEPLOY = "kubernetes:apps/v1:Deployment";
+const JOB = "kubernetes:batch/v1:Job";
 const FQDN = "psql-test-x7k2q9.postgres.database.azure.com";
 
 const baseArgs: AppWorkloadArgs = {
@@ -75,10 +77,12 @@ describe("AppWorkload", () => {
 
     it("no env var carries a password and nothing reads a Secret", async () => {
         const { mocks } = await build();
-        const container = mocks.named(DEPLOY, "orders-workload-deployment").inputs.spec.template.spec.containers[0];
-        expect(container.env.map((e: { name: string }) => e.name).join(",")).to.not.match(/PASS|SECRET|TOKEN/i);
-        expect(container.env.every((e: { valueFrom?: unknown }) => e.valueFrom === undefined)).to.equal(true);
-        expect(container).to.not.have.any.keys("envFrom");
+        for (const [type, name] of [[DEPLOY, "orders-workload-deployment"], [JOB, "orders-workload-check"]]) {
+            const container = mocks.named(type, name).inputs.spec.template.spec.containers[0];
+            expect(container.env.map((e: { name: string }) => e.name).join(","), name).to.not.match(/PASS|SECRET|TOKEN/i);
+            expect(container.env.every((e: { valueFrom?: unknown }) => e.valueFrom === undefined), name).to.equal(true);
+            expect(container, name).to.not.have.any.keys("envFrom");
+        }
         expect(mocks.ofType("kubernetes:core/v1:Secret")).to.have.length(0);
     });
 
@@ -101,21 +105,65 @@ describe("AppWorkload", () => {
         expect(resources.limits).to.have.keys("cpu", "memory");
     });
 
-    it("runs the configured image, replicas and command", async () => {
-        const { mocks } = await build({ command: ["/app/server", "--port=8080"] });
+    it("runs the given image with `serve`, and the given replica count", async () => {
+        const { mocks } = await build();
         const spec = mocks.named(DEPLOY, "orders-workload-deployment").inputs.spec;
         expect(spec.replicas).to.equal(2);
-        expect(spec.template.spec.containers[0].image).to.equal("contoso.azurecr.io/orders:1.4.2");
-        expect(spec.template.spec.containers[0].command).to.deep.equal(["/app/server", "--port=8080"]);
+        expect(spec.template.spec.containers[0]).to.deep.include({ image: "contoso.azurecr.io/orders:1.4.2", args: ["serve"] });
     });
 
-    it("keeps the image's entrypoint when no command is given", async () => {
-        expect((await podSpec()).spec.containers[0]).to.not.have.any.keys("command");
+    it("probes the service: liveness, readiness (a real SELECT 1) and startup on the http port", async () => {
+        const container = (await podSpec()).spec.containers[0];
+        expect(container.ports).to.deep.equal([{ name: "http", containerPort: 8080, protocol: "TCP" }]);
+        expect(container.livenessProbe.httpGet).to.deep.equal({ path: "/healthz/live", port: "http" });
+        expect(container.readinessProbe.httpGet).to.deep.equal({ path: "/healthz/ready", port: "http" });
+        expect(container.startupProbe.httpGet).to.deep.equal({ path: "/healthz/live", port: "http" });
+    });
+
+    it("a check Job runs the same image with `check`, as the same ServiceAccount, with the workload identity label", async () => {
+        const { mocks } = await build();
+        const deployment = mocks.named(DEPLOY, "orders-workload-deployment").inputs.spec.template;
+        const job = mocks.named(JOB, "orders-workload-check").inputs;
+        expect(job.metadata.namespace).to.equal("shop");
+        expect(job.spec.template.spec.serviceAccountName).to.equal(deployment.spec.serviceAccountName);
+        expect(job.spec.template.metadata.labels[USE_LABEL]).to.equal("true");
+        expect(job.spec.template.spec.containers[0]).to.deep.include({ image: "contoso.azurecr.io/orders:1.4.2", args: ["check"] });
+        expect(job.spec.template.spec.containers[0].env).to.deep.equal(deployment.spec.containers[0].env);
+        expect(job.spec.template.spec.restartPolicy).to.equal("Never");
+    });
+
+    it("the check Job is as hardened as the service", async () => {
+        const { mocks } = await build();
+        const service = mocks.named(DEPLOY, "orders-workload-deployment").inputs.spec.template.spec;
+        const check = mocks.named(JOB, "orders-workload-check").inputs.spec.template.spec;
+        expect(check.securityContext).to.deep.equal(service.securityContext);
+        expect(check.automountServiceAccountToken).to.equal(false);
+        expect(check.containers[0].securityContext).to.deep.equal(service.containers[0].securityContext);
+        expect(check.containers[0].resources).to.deep.equal(service.containers[0].resources);
+    });
+
+    it("the check Job runs after the Deployment exists and is bounded in time", async () => {
+        const { mocks } = await build();
+        const job = mocks.named(JOB, "orders-workload-check");
+        expect(job.inputs.spec.activeDeadlineSeconds).to.be.within(60, 900);
+        const dependsOn = mocks.optionsOf("orders-workload-check").dependsOn as pulumi.Resource[];
+        expect((await Promise.all(dependsOn.map(d => promiseOf(d.urn)))).map(u => u.split("::").pop())).to.deep.equal(["orders-workload-deployment"]);
+    });
+
+    it("the check Job's template carries the client id, so a new identity replaces (re-runs) it", async () => {
+        const { mocks } = await build();
+        const annotations = mocks.named(JOB, "orders-workload-check").inputs.spec.template.metadata.annotations;
+        expect(annotations[CLIENT_ID_ANNOTATION]).to.equal(clientIdFor("id-test-orders"));
+    });
+
+    it("a failing check reports its last log lines in the pod status, which `pulumi up` prints", async () => {
+        const { mocks } = await build();
+        expect(mocks.named(JOB, "orders-workload-check").inputs.spec.template.spec.containers[0].terminationMessagePolicy).to.equal("FallbackToLogsOnError");
     });
 
     it("every Kubernetes object goes through the given cluster provider, never the ambient kubeconfig", async () => {
         const { mocks } = await build();
-        for (const type of [NS, SA, DEPLOY]) {
+        for (const type of [NS, SA, DEPLOY, JOB]) {
             for (const r of mocks.ofType(type)) {
                 expect(r.provider, r.name).to.match(/::cluster-k8s::/);
             }

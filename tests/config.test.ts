@@ -2,7 +2,6 @@ import { expect } from "chai";
 import {
     ConfigError, isDns1123Label, isDns1123Subdomain, isPgIdentifier, isPinnedImage, parseCidr, parseConfig, PROJECT,
 } from "../config";
-import { CONNECTION_PROBE_COMMAND, CONNECTION_PROBE_IMAGE } from "../components/connectionProbe";
 import { stackConfig } from "./harness";
 
 /** Parses `stack`'s effective config with `overrides` applied; a key set to undefined is removed. */
@@ -16,7 +15,7 @@ function parse(stack: string, overrides: Record<string, unknown> = {}, stackName
     return parseConfig(key => raw[key], stackName);
 }
 
-const devApp = { name: "probe" };
+const devApp = { name: "demo" };
 
 function expectConfigError(fn: () => unknown, key: string, value: string, allowed: string): void {
     let error: unknown;
@@ -40,7 +39,7 @@ describe("config: the stack files", () => {
         expect(c.postgres.skuTier).to.equal("Burstable");
         expect(c.postgres.highAvailability).to.equal("Disabled");
         expect(c.protectData).to.equal(false);
-        expect(c.apps.map(a => a.name)).to.deep.equal(["probe"]);
+        expect(c.apps.map(a => a.name)).to.deep.equal(["demo"]);
     });
 
     it("prod parses to production-grade sizing with protected data", () => {
@@ -66,16 +65,13 @@ describe("config: the stack files", () => {
         expect(app).to.include({ namespace: "orders-api", serviceAccount: "orders-api", database: "orders_api", replicas: 1 });
     });
 
-    it("an app without an image runs the connection probe", () => {
-        const app = parse("dev").apps[0];
-        expect(app.image).to.equal(CONNECTION_PROBE_IMAGE);
-        expect(app.command).to.deep.equal([...CONNECTION_PROBE_COMMAND]);
+    it("an app without an image runs the image the stack builds from app/", () => {
+        expect(parse("dev").apps[0].image).to.equal(undefined);
     });
 
-    it("an app with an image of its own keeps the image's entrypoint unless it sets a command", () => {
+    it("an app may name a prebuilt image instead", () => {
         const app = parse("dev", { apps: [{ name: "api", image: "contoso.azurecr.io/api:1.4.2" }] }).apps[0];
         expect(app.image).to.equal("contoso.azurecr.io/api:1.4.2");
-        expect(app.command).to.deep.equal([]);
     });
 
     it("the parsed config is frozen", () => {
@@ -122,10 +118,11 @@ const BAD_INPUTS: [string, Record<string, unknown>, string, string, string?][] =
     ["pgAdminPrincipalName", { pgAdminPrincipalName: " " }, '" "', "the administrator's login"],
     ["pgAdminPrincipalType", { pgAdminPrincipalType: "Robot" }, '"Robot"', "allowed values are User, Group, ServicePrincipal"],
     ["pgAdminPrincipalType", { pgAdminPrincipalType: "Group" }, '"Group"', "set pgAdminObjectId to make a Group the administrator"],
+    ["acrSku", { acrSku: "Free" }, '"Free"', "allowed values are Basic, Standard, Premium"],
     ["protectData", { protectData: "maybe" }, '"maybe"', "must be true or false"],
     ["apps", { apps: [] }, "[]", "non-empty list of apps"],
-    ["apps", { apps: "probe" }, '"probe"', "structured YAML"],
-    ["apps[0]", { apps: ["probe"] }, '"probe"', "must be an object"],
+    ["apps", { apps: "demo" }, '"demo"', "structured YAML"],
+    ["apps[0]", { apps: ["demo"] }, '"demo"', "must be an object"],
     ["apps[0].name", { apps: [{ name: "Orders_API" }] }, '"Orders_API"', "DNS-1123 label of at most 24 characters"],
     ["apps[0].name", { apps: [{ name: "a-very-long-application-name" }] }, '"a-very-long-application-name"', "at most 24 characters"],
     ["apps[0].name", { apps: [{ image: "nginx:1.27" }] }, "(not set)", "must be a string"],
@@ -139,8 +136,8 @@ const BAD_INPUTS: [string, Record<string, unknown>, string, string, string?][] =
     ["apps[0].image", { apps: [{ ...devApp, image: "nginx:latest" }] }, '"nginx:latest"', "never untagged or :latest"],
     ["apps[0].replicas", { apps: [{ ...devApp, replicas: 0 }] }, "0", "an integer from 1 to 50"],
     ["apps[0].replicas", { apps: [{ ...devApp, replicas: 2.5 }] }, "2.5", "an integer from 1 to 50"],
-    ["apps[0].command", { apps: [{ ...devApp, image: "nginx:1.27", command: "nginx -g daemon off;" }] }, '"nginx -g daemon off;"', "list of strings"],
-    ["apps[0].command", { apps: [{ ...devApp, command: ["sleep", "1"] }] }, '["sleep","1"]', "needs an image of the app's own"],
+    ["apps[0].image", { apps: [{ ...devApp, image: 42 }] }, "42", "must be a string"],
+    ["apps[0].command", { apps: [{ ...devApp, command: ["sleep", "1"] }] }, '["sleep","1"]', "is not an app setting"],
     ["apps[0].colour", { apps: [{ ...devApp, colour: "blue" }] }, '"blue"', "is not an app setting"],
     ["apps[0].roleAssignments[0].scope", { apps: [{ ...devApp, roleAssignments: [{ scope: "/subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590", roleDefinitionId: "4633458b-17de-408a-b874-0445c86b69e6" }] }] }, '"/subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590"', "subscription- or resource-group-wide grants are refused"],
     ["apps[0].roleAssignments[0].roleDefinitionId", { apps: [{ ...devApp, roleAssignments: [{ scope: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv1", roleDefinitionId: "Key Vault Secrets User" }] }] }, '"Key Vault Secrets User"', "role definition GUID"],

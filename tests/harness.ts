@@ -6,7 +6,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as yaml from "js-yaml";
 import { PROJECT } from "../config";
-import { AzureMocks, Delays } from "./mocks";
+import { AcrExchangeDouble, AzureMocks, Delays } from "./mocks";
 
 export const ROOT = path.resolve(__dirname, "..");
 
@@ -56,6 +56,8 @@ export function stackConfig(stack: string, overrides: Record<string, unknown> = 
 
 export interface ProgramRun {
     mocks: AzureMocks;
+    /** Requests the program made to ACR's token exchange endpoint (the only network it may touch). */
+    acr: AcrExchangeDouble;
     /** index.ts's exports (stack outputs). */
     outputs: Record<string, any>;
 }
@@ -106,9 +108,17 @@ export async function runProgram(options: RunOptions): Promise<ProgramRun> {
             delete require.cache[cached];
         }
     }
-    const { mocks, result } = await underMocks(options.stack,
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
-        () => require(path.join(ROOT, "index.ts")) as Record<string, any>,
-        { ...options, config: stackConfig(options.stack, options.overrides) });
-    return { mocks, outputs: result };
+    // The program's only network call is the ACR token exchange; every other call fails the test.
+    const acr = new AcrExchangeDouble();
+    const realFetch = globalThis.fetch;
+    globalThis.fetch = acr.fetch;
+    try {
+        const { mocks, result } = await underMocks(options.stack,
+            // eslint-disable-next-line @typescript-eslint/no-require-imports
+            () => require(path.join(ROOT, "index.ts")) as Record<string, any>,
+            { ...options, config: stackConfig(options.stack, options.overrides) });
+        return { mocks, acr, outputs: result };
+    } finally {
+        globalThis.fetch = realFetch;
+    }
 }

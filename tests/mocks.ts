@@ -9,6 +9,9 @@ export const SUBSCRIPTION_ID = "0b1f6471-1bf0-4dda-aec3-cb9272f09590";
 export const DEPLOYER_OBJECT_ID = "5a7c3a8e-0f0d-4c3b-9d57-3c1a2b4e5f60";
 export const DEPLOYER_CLIENT_ID = "04b07795-8ddb-461a-bbee-02f9e1bf7b46";
 export const EGRESS_IP = "20.61.17.42";
+/** What getClientToken returns: stands in for the deployer's Entra access token for ARM. */
+export const DEPLOYER_ARM_TOKEN = "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.deployer-arm-token.sig";
+export const IMAGE_DIGEST = `sha256:${"4f".repeat(32)}`;
 /** The server id AKS-managed Entra integration puts in every kubelogin kubeconfig. */
 export const AKS_SERVER_ID = "6dae42f8-4368-4678-94ff-3960e28e3630";
 
@@ -20,6 +23,10 @@ export function guidFor(seed: string): string {
 
 export function issuerUrlFor(clusterName: string): string {
     return `https://westeurope.oic.prod-aks.azure.com/${TENANT_ID}/${guidFor(`issuer:${clusterName}`)}/`;
+}
+
+export function kubeletObjectIdFor(clusterName: string): string {
+    return guidFor(`kubelet:${clusterName}`);
 }
 
 export function clientIdFor(identityName: string): string {
@@ -106,6 +113,8 @@ export class AzureMocks implements pulumi.runtime.Mocks {
         switch (args.token) {
             case "azure-native:authorization:getClientConfig":
                 return { clientId: DEPLOYER_CLIENT_ID, objectId: DEPLOYER_OBJECT_ID, subscriptionId: SUBSCRIPTION_ID, tenantId: TENANT_ID };
+            case "azure-native:authorization:getClientToken":
+                return { token: DEPLOYER_ARM_TOKEN };
             case "azure-native:containerservice:listManagedClusterUserCredentials":
                 return {
                     kubeconfigs: [{
@@ -140,6 +149,7 @@ export class AzureMocks implements pulumi.runtime.Mocks {
                     name: inputs.resourceName,
                     fqdn: `${inputs.dnsPrefix}-dns.hcp.westeurope.azmk8s.io`,
                     oidcIssuerProfile: { enabled: true, issuerURL: issuerUrlFor(inputs.resourceName) },
+                    identityProfile: { kubeletidentity: { objectId: kubeletObjectIdFor(inputs.resourceName), clientId: guidFor(`kubelet-client:${inputs.resourceName}`) } },
                 };
             case "azure-native:dbforpostgresql:Server":
                 return {
@@ -154,6 +164,12 @@ export class AzureMocks implements pulumi.runtime.Mocks {
                 return { ...inputs, name: inputs.configurationName };
             case "azure-native:dbforpostgresql:FirewallRule":
                 return { ...inputs, name: inputs.firewallRuleName };
+            case "azure-native:containerregistry:Registry":
+                return { ...inputs, name: inputs.registryName, loginServer: `${inputs.registryName}.azurecr.io` };
+            case "docker-build:index:Image": {
+                const tag: string = inputs.tags?.[0] ?? "";
+                return { ...inputs, digest: IMAGE_DIGEST, ref: `${tag.replace(/:[^:/]+$/, "")}@${IMAGE_DIGEST}` };
+            }
             case "random:index/randomString:RandomString":
                 return { ...inputs, result: "x7k2q9".slice(0, inputs.length) };
             default:
@@ -203,4 +219,26 @@ export function promiseOf<T>(output: pulumi.Output<T> | pulumi.Input<T>, timeout
             return value;
         });
     });
+}
+
+/** A stand-in for ACR's /oauth2/exchange endpoint: records requests and answers with a refresh token. */
+export class AcrExchangeDouble {
+    public readonly requests: { url: string; form: Record<string, string> }[] = [];
+    public static readonly REFRESH_TOKEN = "acr-refresh-token-from-exchange";
+
+    readonly exchange = async (loginServer: string, tenantId: string, entraAccessToken: string): Promise<string> => {
+        this.requests.push({ url: `https://${loginServer}/oauth2/exchange`, form: { service: loginServer, tenant: tenantId, access_token: entraAccessToken } });
+        return AcrExchangeDouble.REFRESH_TOKEN;
+    };
+
+    /** A fetch that answers only the exchange endpoint, for code that calls the real exchange function. */
+    readonly fetch: typeof fetch = async (input, init) => {
+        const url = String(input);
+        if (!/^https:\/\/[a-z0-9]+\.azurecr\.io\/oauth2\/exchange$/.test(url) || init?.method !== "POST") {
+            throw new Error(`unexpected network call in tests: ${init?.method ?? "GET"} ${url}`);
+        }
+        const form = Object.fromEntries(new URLSearchParams(String(init.body)));
+        this.requests.push({ url, form });
+        return new Response(JSON.stringify({ refresh_token: AcrExchangeDouble.REFRESH_TOKEN }), { status: 200 });
+    };
 }

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError } from "../config";
 import {
-    AzureMocks, clientIdFor, DEPLOYER_OBJECT_ID, EGRESS_IP, issuerUrlFor, principalIdFor, promiseOf, RecordedResource, TENANT_ID,
+    AcrExchangeDouble, AzureMocks, clientIdFor, DEPLOYER_ARM_TOKEN, IMAGE_DIGEST, kubeletObjectIdFor, DEPLOYER_OBJECT_ID, EGRESS_IP, issuerUrlFor, principalIdFor, promiseOf, RecordedResource, TENANT_ID,
 } from "./mocks";
 import { ProgramRun, runProgram, SETUP_VALUES } from "./harness";
 
@@ -22,6 +22,9 @@ const T = {
     database: "postgresql:index/database:Database",
     sa: "kubernetes:core/v1:ServiceAccount",
     deployment: "kubernetes:apps/v1:Deployment",
+    job: "kubernetes:batch/v1:Job",
+    registry: "azure-native:containerregistry:Registry",
+    image: "docker-build:index:Image",
 };
 
 const THREE_APPS = [
@@ -46,10 +49,16 @@ function entriesDeep(value: unknown, path = ""): [string, unknown][] {
     return [];
 }
 
-/** Inputs that could carry a password: any key naming one, except the switch that turns password auth off. */
+/**
+ * Inputs that could carry a password: any key naming one, except the switch that turns password auth off and
+ * the image push credential — which must be exactly the short-lived token ACR's exchange minted from the
+ * deployer's Entra token at deploy time (asserted separately), never a stored value.
+ */
 function passwordInputs(r: RecordedResource): string[] {
     return entriesDeep(r.inputs)
-        .filter(([key, value]) => /password/i.test(key) && !(key === ".authConfig.passwordAuth" && value === "Disabled"))
+        .filter(([key, value]) => /password/i.test(key)
+            && !(key === ".authConfig.passwordAuth" && value === "Disabled")
+            && !(r.type === T.image && /^\.registries(\.value)?\[\d+\]\.password$/.test(key) && value === AcrExchangeDouble.REFRESH_TOKEN))
         .map(([key]) => key);
 }
 
@@ -59,47 +68,47 @@ for (const stack of ["dev", "prod"]) {
         before(async () => {
             run = await runProgram({ stack });
         });
-        const app = () => run.mocks.ofType(T.identity).find(i => i.name === "probe-identity-identity")!;
+        const app = () => run.mocks.ofType(T.identity).find(i => i.name === "demo-identity-identity")!;
 
         it("the cluster's OIDC issuer URL is the issuer the federated credential trusts", async () => {
             const issuer = issuerUrlFor(`aks-pgwi-${stack}`);
             expect(await promiseOf(run.outputs.oidcIssuerUrl)).to.equal(issuer);
-            expect(run.mocks.named(T.fic, "probe-identity-federation").inputs.issuer).to.equal(issuer);
+            expect(run.mocks.named(T.fic, "demo-identity-federation").inputs.issuer).to.equal(issuer);
         });
 
         it("the identity's clientId is the ServiceAccount's annotation", () => {
-            const sa = run.mocks.named(T.sa, "probe-workload-serviceaccount");
+            const sa = run.mocks.named(T.sa, "demo-workload-serviceaccount");
             expect(sa.inputs.metadata.annotations["azure.workload.identity/client-id"]).to.equal(app().state.clientId);
-            expect(app().state.clientId).to.equal(clientIdFor(`id-pgwi-${stack}-probe`));
+            expect(app().state.clientId).to.equal(clientIdFor(`id-pgwi-${stack}-demo`));
         });
 
         it("the identity's principalId is the oid in the role's pgaadauth label", () => {
-            const label = run.mocks.named(T.label, "probe-postgres-entra-label");
-            expect(label.inputs.label).to.equal(`aadauth,oid=${principalIdFor(`id-pgwi-${stack}-probe`)},type=service`);
+            const label = run.mocks.named(T.label, "demo-postgres-entra-label");
+            expect(label.inputs.label).to.equal(`aadauth,oid=${principalIdFor(`id-pgwi-${stack}-demo`)},type=service`);
         });
 
         it("the server FQDN is the pod's PGHOST", async () => {
             const fqdn = await promiseOf(run.outputs.postgresFqdn);
             expect(fqdn).to.equal(run.mocks.named(T.server, "postgres-server").state.fullyQualifiedDomainName);
-            expect(envOf(run.mocks.named(T.deployment, "probe-workload-deployment")).PGHOST).to.equal(fqdn);
+            expect(envOf(run.mocks.named(T.deployment, "demo-workload-deployment")).PGHOST).to.equal(fqdn);
         });
 
         it("the pod's PGUSER is the role bound to the identity, named after it", () => {
-            const role = run.mocks.named(T.pgRole, "probe-postgres-role");
+            const role = run.mocks.named(T.pgRole, "demo-postgres-role");
             expect(role.inputs.name).to.equal(app().state.name);
-            expect(envOf(run.mocks.named(T.deployment, "probe-workload-deployment")).PGUSER).to.equal(role.inputs.name);
+            expect(envOf(run.mocks.named(T.deployment, "demo-workload-deployment")).PGUSER).to.equal(role.inputs.name);
         });
 
         it("the pod's PGDATABASE is the database the role owns", () => {
-            const database = run.mocks.named(T.database, "probe-postgres-database");
+            const database = run.mocks.named(T.database, "demo-postgres-database");
             expect(database.inputs.owner).to.equal(app().state.name);
-            expect(envOf(run.mocks.named(T.deployment, "probe-workload-deployment")).PGDATABASE).to.equal(database.inputs.name);
+            expect(envOf(run.mocks.named(T.deployment, "demo-workload-deployment")).PGDATABASE).to.equal(database.inputs.name);
         });
 
         it("the federated credential trusts exactly the ServiceAccount the Deployment runs as", () => {
-            const deployment = run.mocks.named(T.deployment, "probe-workload-deployment").inputs;
+            const deployment = run.mocks.named(T.deployment, "demo-workload-deployment").inputs;
             const subject = `system:serviceaccount:${deployment.metadata.namespace}:${deployment.spec.template.spec.serviceAccountName}`;
-            expect(run.mocks.named(T.fic, "probe-identity-federation").inputs.subject).to.equal(subject);
+            expect(run.mocks.named(T.fic, "demo-identity-federation").inputs.subject).to.equal(subject);
         });
 
         it("the cluster's egress IP is a database firewall rule", async () => {
@@ -108,7 +117,7 @@ for (const stack of ["dev", "prod"]) {
         });
 
         it("the role step connects with the administrator login and tenant the server was given", () => {
-            const provider = run.mocks.named(T.pgProvider, "probe-postgres-admin").inputs;
+            const provider = run.mocks.named(T.pgProvider, "demo-postgres-admin").inputs;
             expect(provider.username).to.equal(SETUP_VALUES[stack].pgAdminPrincipalName);
             expect(provider.azureTenantId).to.equal(TENANT_ID);
             expect(run.mocks.named(T.admin, "postgres-entra-admin").inputs.principalName).to.equal(SETUP_VALUES[stack].pgAdminPrincipalName);
@@ -146,6 +155,41 @@ for (const stack of ["dev", "prod"]) {
             expect(topLevel.filter(t => !t.startsWith("aks-pg-passwordless:"))).to.deep.equal([T.rg]);
         });
 
+        it("the image built from app/ is what the Deployment and the check Job run, pinned by digest", async () => {
+            const ref = await promiseOf(run.outputs.appImage) as string;
+            const registry = run.mocks.named(T.registry, "app-image-registry").state;
+            expect(ref).to.equal(`${registry.loginServer}/aks-pg-passwordless-app@${IMAGE_DIGEST}`);
+            expect(run.mocks.named(T.deployment, "demo-workload-deployment").inputs.spec.template.spec.containers[0].image).to.equal(ref);
+            expect(run.mocks.named(T.job, "demo-workload-check").inputs.spec.template.spec.containers[0].image).to.equal(ref);
+        });
+
+        it("the image is pushed with a token ACR minted from the deployer's Entra token, kept secret", () => {
+            const registry = run.mocks.named(T.registry, "app-image-registry").state;
+            expect(run.acr.requests).to.have.length(1);
+            expect(run.acr.requests[0].url).to.equal(`https://${registry.loginServer}/oauth2/exchange`);
+            expect(run.acr.requests[0].form).to.include({ grant_type: "access_token", service: registry.loginServer, tenant: TENANT_ID, access_token: DEPLOYER_ARM_TOKEN });
+            const registries = run.mocks.named(T.image, "app-image-image").inputs.registries;
+            expect(registries.value, "the registries input is a secret").to.deep.equal([
+                { address: registry.loginServer, username: "00000000-0000-0000-0000-000000000000", password: AcrExchangeDouble.REFRESH_TOKEN },
+            ]);
+        });
+
+        it("the cluster's kubelet identity may pull from the registry", () => {
+            const pull = run.mocks.named(T.roleAssignment, "app-image-kubelet-pull").inputs;
+            expect(pull.principalId).to.equal(kubeletObjectIdFor(`aks-pgwi-${stack}`));
+            expect(pull.scope).to.equal(run.mocks.named(T.registry, "app-image-registry").id);
+        });
+
+        it("the check Job runs as the app's ServiceAccount with the identity label", () => {
+            const job = run.mocks.named(T.job, "demo-workload-check").inputs;
+            const deployment = run.mocks.named(T.deployment, "demo-workload-deployment").inputs;
+            expect(job.metadata.namespace).to.equal(deployment.metadata.namespace);
+            expect(job.spec.template.spec.serviceAccountName).to.equal(deployment.spec.template.spec.serviceAccountName);
+            expect(job.spec.template.metadata.labels["azure.workload.identity/use"]).to.equal("true");
+            expect(job.spec.template.spec.containers[0].args).to.deep.equal(["check"]);
+            expect(envOf(run.mocks.named(T.job, "demo-workload-check"))).to.deep.equal(envOf(run.mocks.named(T.deployment, "demo-workload-deployment")));
+        });
+
         it("exports the resource group, cluster, issuer, kubeconfig and PostgreSQL FQDN", async () => {
             expect(await promiseOf(run.outputs.resourceGroupName)).to.equal(`rg-pgwi-${stack}`);
             expect(await promiseOf(run.outputs.clusterName)).to.equal(`aks-pgwi-${stack}`);
@@ -154,17 +198,17 @@ for (const stack of ["dev", "prod"]) {
         });
 
         it("exports per app the clientId, principalId, role, database, namespace and a psql hint for the admin", async () => {
-            const out = (await promiseOf(run.outputs.appOutputs)).probe;
+            const out = (await promiseOf(run.outputs.appOutputs)).demo;
             const fqdn = await promiseOf(run.outputs.postgresFqdn);
             expect(out).to.include({
-                clientId: clientIdFor(`id-pgwi-${stack}-probe`),
-                principalId: principalIdFor(`id-pgwi-${stack}-probe`),
-                role: `id-pgwi-${stack}-probe`,
-                database: "probe",
-                namespace: "probe",
+                clientId: clientIdFor(`id-pgwi-${stack}-demo`),
+                principalId: principalIdFor(`id-pgwi-${stack}-demo`),
+                role: `id-pgwi-${stack}-demo`,
+                database: "demo",
+                namespace: "demo",
             });
             expect(out.psql).to.contain(`host=${fqdn}`).and.contain(`user=${SETUP_VALUES[stack].pgAdminPrincipalName}`)
-                .and.contain("sslmode=require").and.contain(`rolname = 'id-pgwi-${stack}-probe'`)
+                .and.contain("sslmode=require").and.contain(`rolname = 'id-pgwi-${stack}-demo'`)
                 .and.contain("--resource-type oss-rdbms");
         });
     });
@@ -270,6 +314,18 @@ describe("program: three apps get three independent chains", () => {
     });
 });
 
+describe("program: an app with an image of its own", () => {
+    it("runs that image, and no registry is created or built when no app needs one", async () => {
+        const image = "contoso.azurecr.io/orders:1.4.2";
+        const run = await runProgram({ stack: "dev", overrides: { apps: [{ name: "orders", image }] } });
+        expect(run.mocks.named(T.deployment, "orders-workload-deployment").inputs.spec.template.spec.containers[0].image).to.equal(image);
+        expect(run.mocks.named(T.job, "orders-workload-check").inputs.spec.template.spec.containers[0].image).to.equal(image);
+        expect(run.mocks.ofType(T.registry)).to.have.length(0);
+        expect(run.mocks.ofType(T.image)).to.have.length(0);
+        expect(run.acr.requests).to.have.length(0);
+    });
+});
+
 describe("program: a deploy waits only on true data dependencies", () => {
     it("the cluster and the PostgreSQL server provision at the same time", async () => {
         const { mocks } = await runProgram({
@@ -317,5 +373,11 @@ describe("program: preview", () => {
         const preview = await runProgram({ stack: "dev", preview: true });
         const names = (r: ProgramRun) => r.mocks.resources.map(x => `${x.type}::${x.name}`).sort();
         expect(names(preview)).to.deep.equal(names(up));
+    });
+
+    it("a preview neither builds the image nor asks ACR for a token", async () => {
+        const preview = await runProgram({ stack: "dev", preview: true });
+        expect(preview.mocks.named(T.image, "app-image-image").inputs.buildOnPreview).to.equal(false);
+        expect(preview.acr.requests).to.have.length(0);
     });
 });

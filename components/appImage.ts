@@ -1,0 +1,115 @@
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import * as authorization from "@pulumi/azure-native/authorization";
+import * as containerregistry from "@pulumi/azure-native/containerregistry";
+import * as dockerbuild from "@pulumi/docker-build";
+import * as random from "@pulumi/random";
+import { ACR_TOKEN_USERNAME, exchangeForAcrRefreshToken } from "./acrToken";
+import { BUILTIN_ROLES, roleDefinitionId } from "./azureRoles";
+
+export type AcrSku = "Basic" | "Standard" | "Premium";
+
+export interface AppImageArgs {
+    /** Resource group of the registry. */
+    resourceGroupName: pulumi.Input<string>;
+    /** Azure region of the registry. */
+    location: pulumi.Input<string>;
+    /** Registry name prefix (letters and digits); a random suffix makes `<name>.azurecr.io` globally unique. */
+    registryNamePrefix: string;
+    /** Registry SKU. */
+    sku: AcrSku;
+    /** Directory holding the app's Dockerfile; the build context. */
+    contextDir: string;
+    /** Repository name inside the registry. */
+    repository: string;
+    /** Entra tenant of the deployer. */
+    tenantId: pulumi.Input<string>;
+    /** Subscription that owns the built-in role definitions. */
+    subscriptionId: pulumi.Input<string>;
+    /** The deployer: gets AcrPush on this registry to push the image. */
+    deployerObjectId: pulumi.Input<string>;
+    /** The deployer's principal type. */
+    deployerPrincipalType: "User" | "ServicePrincipal";
+    /** The cluster's kubelet identity: gets AcrPull on this registry, and nothing else does. */
+    kubeletObjectId: pulumi.Input<string>;
+    /** Tags for the registry. */
+    tags?: Record<string, string>;
+    /** Token exchange implementation; the real ACR endpoint by default (tests pass a double). */
+    exchangeToken?: typeof exchangeForAcrRefreshToken;
+}
+
+/**
+ * A private Azure Container Registry (admin user off, anonymous pull off) holding the app image built from
+ * `contextDir`. The deployer pushes with its own Entra identity; the cluster pulls with its kubelet identity.
+ * Nothing is built during `pulumi preview`.
+ */
+export class AppImage extends pulumi.ComponentResource {
+    /** The pushed image, pinned by digest (`<registry>/<repository>@sha256:…`). */
+    public readonly imageRef: pulumi.Output<string>;
+    /** The registry's login server, `<name>.azurecr.io`. */
+    public readonly loginServer: pulumi.Output<string>;
+    /** ARM id of the registry. */
+    public readonly registryId: pulumi.Output<string>;
+
+    constructor(name: string, args: AppImageArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("aks-pg-passwordless:azure:AppImage", name, args, opts);
+
+        const suffix = new random.RandomString(`${name}-suffix`, {
+            length: 6, lower: true, upper: false, numeric: true, special: false,
+        }, { parent: this });
+
+        const registry = new containerregistry.Registry(`${name}-registry`, {
+            resourceGroupName: args.resourceGroupName,
+            location: args.location,
+            registryName: pulumi.interpolate`${args.registryNamePrefix}${suffix.result}`,
+            sku: { name: args.sku },
+            adminUserEnabled: false,
+            anonymousPullEnabled: false,
+            tags: args.tags,
+        }, { parent: this });
+
+        const push = new authorization.RoleAssignment(`${name}-deployer-push`, {
+            principalId: args.deployerObjectId,
+            principalType: args.deployerPrincipalType,
+            roleDefinitionId: roleDefinitionId(args.subscriptionId, BUILTIN_ROLES.acrPush),
+            scope: registry.id,
+            description: "The principal running pulumi up pushes the app image",
+        }, { parent: this });
+
+        new authorization.RoleAssignment(`${name}-kubelet-pull`, {
+            principalId: args.kubeletObjectId,
+            principalType: "ServicePrincipal",
+            roleDefinitionId: roleDefinitionId(args.subscriptionId, BUILTIN_ROLES.acrPull),
+            scope: registry.id,
+            description: "AKS nodes pull the app image",
+        }, { parent: this });
+
+        // The push credential is minted at deploy time from the deployer's Entra token and lives ~3 hours.
+        // Waiting on the AcrPush assignment's id keeps the exchange from racing the grant it needs.
+        const exchange = args.exchangeToken ?? exchangeForAcrRefreshToken;
+        const deployerToken = authorization.getClientTokenOutput({}, { parent: this });
+        const pushPassword = pulumi.secret(pulumi
+            .all([registry.loginServer, args.tenantId, deployerToken.token, push.id])
+            .apply(([server, tenant, token]) => (pulumi.runtime.isDryRun() ? "" : exchange(server, tenant, token))));
+
+        const image = new dockerbuild.Image(`${name}-image`, {
+            context: { location: args.contextDir },
+            dockerfile: { location: path.join(args.contextDir, "Dockerfile") },
+            platforms: ["linux/amd64"],
+            push: true,
+            buildOnPreview: false,
+            tags: [pulumi.interpolate`${registry.loginServer}/${args.repository}:${pulumi.getStack()}`],
+            registries: [{ address: registry.loginServer, username: ACR_TOKEN_USERNAME, password: pushPassword }],
+        }, { parent: this });
+
+        this.imageRef = image.ref;
+        this.loginServer = registry.loginServer;
+        this.registryId = registry.id;
+
+        this.registerOutputs({
+            imageRef: this.imageRef,
+            loginServer: this.loginServer,
+            registryId: this.registryId,
+        });
+    }
+}

@@ -1,0 +1,121 @@
+import { expect } from "chai";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { exchangeForAcrRefreshToken } from "../components/acrToken";
+import { AppImage, AppImageArgs } from "../components/appImage";
+import { BUILTIN_ROLES } from "../components/azureRoles";
+import { AcrExchangeDouble, DEPLOYER_ARM_TOKEN, DEPLOYER_OBJECT_ID, IMAGE_DIGEST, promiseOf, SUBSCRIPTION_ID, TENANT_ID } from "./mocks";
+import { ROOT, underMocks } from "./harness";
+
+const REGISTRY = "azure-native:containerregistry:Registry";
+const ROLE = "azure-native:authorization:RoleAssignment";
+const IMAGE = "docker-build:index:Image";
+const KUBELET = "0d3e6a1c-5b2f-4e8d-9a7c-1f2e3d4c5b6a";
+
+function build(exchange: AcrExchangeDouble, preview = false) {
+    const args: AppImageArgs = {
+        resourceGroupName: "rg-test",
+        location: "westeurope",
+        registryNamePrefix: "acrpgwitest",
+        sku: "Basic",
+        contextDir: path.join(ROOT, "app"),
+        repository: "aks-pg-passwordless-app",
+        tenantId: TENANT_ID,
+        subscriptionId: SUBSCRIPTION_ID,
+        deployerObjectId: DEPLOYER_OBJECT_ID,
+        deployerPrincipalType: "User",
+        kubeletObjectId: KUBELET,
+        exchangeToken: exchange.exchange,
+    };
+    return underMocks("test", () => new AppImage("img", args), { preview });
+}
+
+const roleId = (guid: string) => `/subscriptions/${SUBSCRIPTION_ID}/providers/Microsoft.Authorization/roleDefinitions/${guid}`;
+
+describe("AppImage", () => {
+    it("the registry is private: no admin user, no anonymous pull", async () => {
+        const { mocks } = await build(new AcrExchangeDouble());
+        expect(mocks.named(REGISTRY, "img-registry").inputs).to.include({ adminUserEnabled: false, anonymousPullEnabled: false });
+    });
+
+    it("the registry name is globally unique: letters and digits plus a random suffix", async () => {
+        const { mocks } = await build(new AcrExchangeDouble());
+        expect(mocks.named(REGISTRY, "img-registry").inputs.registryName).to.match(/^acrpgwitest[a-z0-9]{6}$/);
+    });
+
+    it("builds app/ with its Dockerfile for linux/amd64 and pushes it", async () => {
+        const { mocks } = await build(new AcrExchangeDouble());
+        const inputs = mocks.named(IMAGE, "img-image").inputs;
+        expect(inputs.context).to.deep.equal({ location: path.join(ROOT, "app") });
+        expect(inputs.dockerfile).to.deep.equal({ location: path.join(ROOT, "app", "Dockerfile") });
+        expect(inputs.platforms).to.deep.equal(["linux/amd64"]);
+        expect(inputs.push).to.equal(true);
+    });
+
+    it("exposes the pushed image pinned by digest", async () => {
+        const { result } = await build(new AcrExchangeDouble());
+        expect(await promiseOf(result.imageRef)).to.match(new RegExp(`^acrpgwitest[a-z0-9]{6}\\.azurecr\\.io/aks-pg-passwordless-app@${IMAGE_DIGEST}$`));
+    });
+
+    it("the deployer may push to this registry only", async () => {
+        const { mocks } = await build(new AcrExchangeDouble());
+        expect(mocks.named(ROLE, "img-deployer-push").inputs).to.include({
+            principalId: DEPLOYER_OBJECT_ID, scope: mocks.named(REGISTRY, "img-registry").id, roleDefinitionId: roleId(BUILTIN_ROLES.acrPush),
+        });
+    });
+
+    it("the kubelet identity may pull from this registry only", async () => {
+        const { mocks } = await build(new AcrExchangeDouble());
+        expect(mocks.named(ROLE, "img-kubelet-pull").inputs).to.include({
+            principalId: KUBELET, principalType: "ServicePrincipal", scope: mocks.named(REGISTRY, "img-registry").id, roleDefinitionId: roleId(BUILTIN_ROLES.acrPull),
+        });
+    });
+
+    it("pushes with the exchanged token as the null-GUID user, kept secret", async () => {
+        const exchange = new AcrExchangeDouble();
+        const { mocks } = await build(exchange);
+        const registry = mocks.named(REGISTRY, "img-registry").state;
+        expect(exchange.requests.map(r => r.form)).to.deep.equal([{ service: registry.loginServer, tenant: TENANT_ID, access_token: DEPLOYER_ARM_TOKEN }]);
+        const registries = mocks.named(IMAGE, "img-image").inputs.registries;
+        expect(registries[pulumi.runtime.specialSigKey]).to.equal(pulumi.runtime.specialSecretSig);
+        expect(registries.value).to.deep.equal([{ address: registry.loginServer, username: "00000000-0000-0000-0000-000000000000", password: AcrExchangeDouble.REFRESH_TOKEN }]);
+    });
+
+    it("asks ACR for the token only after the deployer's AcrPush grant exists", async () => {
+        let exchangedAt = -1;
+        const exchange = new AcrExchangeDouble();
+        const { mocks } = await underMocks("test", m => new AppImage("img", {
+            resourceGroupName: "rg-test", location: "westeurope", registryNamePrefix: "acrpgwitest", sku: "Basic",
+            contextDir: path.join(ROOT, "app"), repository: "r", tenantId: TENANT_ID, subscriptionId: SUBSCRIPTION_ID,
+            deployerObjectId: DEPLOYER_OBJECT_ID, deployerPrincipalType: "User", kubeletObjectId: KUBELET,
+            exchangeToken: async (server, tenant, token) => { exchangedAt = m.elapsed(); return exchange.exchange(server, tenant, token); },
+        }), { delays: (type, name) => (type === ROLE && name === "img-deployer-push" ? 40 : 0) });
+        expect(exchangedAt).to.be.at.least(mocks.named(ROLE, "img-deployer-push").createdAt);
+    });
+
+    it("a preview neither builds nor asks ACR for a token", async () => {
+        const exchange = new AcrExchangeDouble();
+        const { mocks } = await build(exchange, true);
+        expect(mocks.named(IMAGE, "img-image").inputs.buildOnPreview).to.equal(false);
+        expect(exchange.requests).to.have.length(0);
+    });
+});
+
+describe("ACR token exchange", () => {
+    it("posts the Entra token to the registry's /oauth2/exchange and returns the refresh token", async () => {
+        const exchange = new AcrExchangeDouble();
+        const token = await exchangeForAcrRefreshToken("acrx.azurecr.io", TENANT_ID, DEPLOYER_ARM_TOKEN, exchange.fetch);
+        expect(token).to.equal(AcrExchangeDouble.REFRESH_TOKEN);
+        expect(exchange.requests[0]).to.deep.equal({
+            url: "https://acrx.azurecr.io/oauth2/exchange",
+            form: { grant_type: "access_token", service: "acrx.azurecr.io", tenant: TENANT_ID, access_token: DEPLOYER_ARM_TOKEN },
+        });
+    });
+
+    it("explains a refusal, pointing at the AcrPush grant", async () => {
+        const refusing: typeof fetch = async () => new Response('{"errors":[{"code":"UNAUTHORIZED"}]}', { status: 401 });
+        let error: unknown;
+        await exchangeForAcrRefreshToken("acrx.azurecr.io", TENANT_ID, "t", refusing).catch(e => { error = e; });
+        expect((error as Error).message).to.contain("failed (401)").and.contain("AcrPush");
+    });
+});
