@@ -56,7 +56,11 @@ export interface StackConfig {
         apiServerAuthorizedCidrs: string[];
         adminGroupObjectIds: string[];
         kubeloginMode: KubeloginMode;
+        /** Azure Policy add-on (Gatekeeper) on the cluster. */
+        azurePolicy: boolean;
     };
+    /** Container Insights and diagnostic settings to a Log Analytics workspace. */
+    monitoring: { enabled: boolean; retentionDays: number };
     postgres: {
         version: string;
         skuTier: PgSkuTier;
@@ -69,11 +73,15 @@ export interface StackConfig {
         standbyAvailabilityZone?: string;
         allowedCidrs: string[];
         admin: EntraAdminConfig;
+        /** Weekly maintenance window: day (0 = Sunday) and start hour, UTC. */
+        maintenance: { dayOfWeek: number; startHour: number };
     };
     /** SKU of the registry the app image is pushed to (only created when an app has no image of its own). */
     acrSku: AcrSku;
-    /** Protect the PostgreSQL server and every app database from `pulumi destroy` and replacement. */
+    /** Protect the PostgreSQL server and every app database from `pulumi destroy` and replacement, and lock the server. */
     protectData: boolean;
+    /** Every app runs ≥ 2 replicas spread across zones and nodes, with a PodDisruptionBudget. */
+    workloadHighAvailability: boolean;
     apps: AppConfig[];
 }
 
@@ -186,6 +194,7 @@ export function resourceNames(namePrefix: string, stack: string) {
     return {
         resourceGroup: `rg-${base}`,
         cluster: `aks-${base}`,
+        logAnalytics: `log-${base}`,
         postgresServerPrefix: `psql-${base}`,
         /** Registry names allow letters and digits only. */
         registryPrefix: `acr${namePrefix}${stack}`,
@@ -345,6 +354,11 @@ export function parseConfig(get: RawGetter, stack: string): Readonly<StackConfig
                 }
             }),
             kubeloginMode: r.oneOf("kubeloginMode", KUBELOGIN_MODES),
+            azurePolicy: r.boolean("aksAzurePolicy"),
+        },
+        monitoring: {
+            enabled: r.boolean("logAnalytics"),
+            retentionDays: r.integer("logRetentionDays", 30, 730),
         },
         postgres: {
             version: r.oneOf("pgVersion", PG_VERSIONS),
@@ -362,11 +376,23 @@ export function parseConfig(get: RawGetter, stack: string): Readonly<StackConfig
                 principalName: r.string("pgAdminPrincipalName", /^\S(.*\S)?$/, "must be the administrator's login: a user principal name, a group display name or a service principal name"),
                 principalType: r.oneOf("pgAdminPrincipalType", ENTRA_TYPES),
             },
+            maintenance: {
+                dayOfWeek: r.integer("pgMaintenanceDayOfWeek", 0, 6),
+                startHour: r.integer("pgMaintenanceStartHour", 0, 23),
+            },
         },
         acrSku: r.oneOf("acrSku", ACR_SKUS),
         protectData: r.boolean("protectData"),
+        workloadHighAvailability: r.boolean("workloadHighAvailability"),
         apps: parseApps(r.json("apps")),
     };
+    if (config.workloadHighAvailability) {
+        const single = config.apps.findIndex(app => app.replicas < 2);
+        if (single >= 0) {
+            throw new ConfigError(`apps[${single}].replicas`, config.apps[single].replicas,
+                "workloadHighAvailability needs at least 2 replicas per app (a PodDisruptionBudget with one replica blocks every node drain)");
+        }
+    }
     const admin = config.postgres.admin;
     if (admin.objectId === undefined && admin.principalType !== config.deployerPrincipalType) {
         throw new ConfigError("pgAdminPrincipalType", admin.principalType,

@@ -8,6 +8,7 @@ import { loadConfig, PROJECT, resourceNames } from "./config";
 import { AksCluster } from "./components/aksCluster";
 import { AppImage } from "./components/appImage";
 import { AppWorkload } from "./components/appWorkload";
+import { LogAnalytics } from "./components/logAnalytics";
 import { PostgresRole } from "./components/postgresRole";
 import { PostgresServer } from "./components/postgresServer";
 import { WorkloadIdentity } from "./components/workloadIdentity";
@@ -22,6 +23,16 @@ const resourceGroup = new resources.ResourceGroup("rg", {
     location: config.location,
     tags,
 });
+
+const logs = config.monitoring.enabled
+    ? new LogAnalytics("logs", {
+        resourceGroupName: resourceGroup.name,
+        location: resourceGroup.location,
+        workspaceName: names.logAnalytics,
+        retentionDays: config.monitoring.retentionDays,
+        tags,
+    })
+    : undefined;
 
 const cluster = new AksCluster("aks", {
     resourceGroupName: resourceGroup.name,
@@ -39,6 +50,8 @@ const cluster = new AksCluster("aks", {
     deployerObjectId: deployer.objectId,
     deployerPrincipalType: config.deployerPrincipalType,
     kubeloginMode: config.aks.kubeloginMode,
+    azurePolicy: config.aks.azurePolicy,
+    logAnalyticsWorkspaceId: logs?.workspaceId,
     tags,
 });
 
@@ -65,6 +78,8 @@ const postgres = new PostgresServer("postgres", {
     clusterEgressIp: cluster.egressIp,
     allowedCidrs: [...pg.allowedCidrs],
     protect: config.protectData,
+    maintenanceWindow: pg.maintenance,
+    logAnalyticsWorkspaceId: logs?.workspaceId,
     tags,
 });
 
@@ -118,6 +133,7 @@ const apps = config.apps.map(app => {
         tenantId: identity.tenantId,
         image: app.image ?? builtImage!.imageRef,
         replicas: app.replicas,
+        highAvailability: config.workloadHighAvailability,
         pgHost: postgres.fqdn,
         pgPort: postgres.port,
         pgUser: role.roleName,

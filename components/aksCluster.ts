@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as authorization from "@pulumi/azure-native/authorization";
 import * as containerservice from "@pulumi/azure-native/containerservice";
 import * as managedidentity from "@pulumi/azure-native/managedidentity";
+import * as monitor from "@pulumi/azure-native/monitor";
 import * as network from "@pulumi/azure-native/network";
 import * as k8s from "@pulumi/kubernetes";
 import type { AksTier, KubeloginMode } from "../config";
@@ -39,6 +40,10 @@ export interface AksClusterArgs {
     deployerPrincipalType: "User" | "ServicePrincipal";
     /** kubelogin mode written into the provider's kubeconfig; never the interactive device-code default. */
     kubeloginMode: KubeloginMode;
+    /** Azure Policy add-on. */
+    azurePolicy: boolean;
+    /** Log Analytics workspace for Container Insights and the API server audit log; undefined = none. */
+    logAnalyticsWorkspaceId?: pulumi.Input<string>;
     /** Tags for every Azure resource here. */
     tags?: Record<string, string>;
 }
@@ -122,6 +127,15 @@ export class AksCluster extends pulumi.ComponentResource {
                 ? { authorizedIPRanges: args.apiServerAuthorizedCidrs }
                 : undefined,
             autoUpgradeProfile: { upgradeChannel: "stable", nodeOSUpgradeChannel: "NodeImage" },
+            addonProfiles: {
+                azurepolicy: { enabled: args.azurePolicy },
+                ...(args.logAnalyticsWorkspaceId ? {
+                    omsagent: {
+                        enabled: true,
+                        config: { logAnalyticsWorkspaceResourceID: args.logAnalyticsWorkspaceId, useAADAuth: "true" },
+                    },
+                } : {}),
+            },
             agentPoolProfiles: [{
                 name: "system",
                 mode: "System",
@@ -144,6 +158,17 @@ export class AksCluster extends pulumi.ComponentResource {
             },
             tags: args.tags,
         }, { parent: this, dependsOn: [egressIpAccess] });
+
+        if (args.logAnalyticsWorkspaceId) {
+            new monitor.DiagnosticSetting(`${name}-diagnostics`, {
+                name: "to-log-analytics",
+                resourceUri: cluster.id,
+                workspaceId: args.logAnalyticsWorkspaceId,
+                logAnalyticsDestinationType: "Dedicated",
+                logs: [{ categoryGroup: "audit", enabled: true }],
+                metrics: [{ category: "AllMetrics", enabled: true }],
+            }, { parent: this });
+        }
 
         // The deployer reaches the Kubernetes API through Entra ID + Azure RBAC, scoped to this cluster only.
         const deployerAccess = new authorization.RoleAssignment(`${name}-deployer-access`, {

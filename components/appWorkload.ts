@@ -27,6 +27,8 @@ export interface AppWorkloadArgs {
     image: pulumi.Input<string>;
     /** Pod replicas. */
     replicas: number;
+    /** Spread replicas across zones and nodes and keep one up through drains (PodDisruptionBudget). */
+    highAvailability: boolean;
     /** PostgreSQL server FQDN (PGHOST). */
     pgHost: pulumi.Input<string>;
     /** PostgreSQL port (PGPORT). */
@@ -122,23 +124,71 @@ export class AppWorkload extends pulumi.ComponentResource {
             volumes: [{ name: "tmp", emptyDir: { sizeLimit: "64Mi" } }],
         });
 
+        // Default deny, then exactly what the chain needs: DNS, PostgreSQL (5432) and HTTPS (443) for the Entra
+        // token exchange — Azure endpoints have no fixed addresses, so the rules are by port. Ingress: the app
+        // port, from this namespace only; open more with a policy of your own.
+        new k8s.networking.v1.NetworkPolicy(`${name}-network-policy`, {
+            metadata: { name: "default-deny-except-dns-postgres-entra", namespace: namespace.metadata.name, labels: appLabels },
+            spec: {
+                podSelector: {},
+                policyTypes: ["Ingress", "Egress"],
+                ingress: [{ from: [{ podSelector: {} }], ports: [{ protocol: "TCP", port: APP_PORT }] }],
+                egress: [
+                    {
+                        to: [{
+                            namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } },
+                            podSelector: { matchLabels: { "k8s-app": "kube-dns" } },
+                        }],
+                        ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }],
+                    },
+                    { ports: [{ protocol: "TCP", port: 5432 }] },
+                    { ports: [{ protocol: "TCP", port: 443 }] },
+                ],
+            },
+        }, { parent: this });
+
+        const selector = { "app.kubernetes.io/name": args.appName };
+        const spread: Partial<k8s.types.input.core.v1.PodSpec> = args.highAvailability ? {
+            topologySpreadConstraints: [
+                { maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: selector } },
+            ],
+            affinity: {
+                podAntiAffinity: {
+                    preferredDuringSchedulingIgnoredDuringExecution: [{
+                        weight: 100,
+                        podAffinityTerm: { topologyKey: "kubernetes.io/hostname", labelSelector: { matchLabels: selector } },
+                    }],
+                },
+            },
+        } : {};
+
         const deployment = new k8s.apps.v1.Deployment(`${name}-deployment`, {
             metadata: { name: args.appName, namespace: namespace.metadata.name, labels: appLabels },
             spec: {
                 replicas: args.replicas,
-                selector: { matchLabels: { "app.kubernetes.io/name": args.appName } },
+                selector: { matchLabels: selector },
                 strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
                 template: {
                     metadata: { labels: podLabels },
-                    spec: pod("serve", {
-                        ports: [{ name: "http", containerPort: APP_PORT, protocol: "TCP" }],
-                        livenessProbe: { httpGet: { path: "/healthz/live", port: "http" }, periodSeconds: 10, failureThreshold: 3 },
-                        readinessProbe: { httpGet: { path: "/healthz/ready", port: "http" }, periodSeconds: 5, failureThreshold: 2 },
-                        startupProbe: { httpGet: { path: "/healthz/live", port: "http" }, periodSeconds: 2, failureThreshold: 30 },
-                    }),
+                    spec: {
+                        ...pod("serve", {
+                            ports: [{ name: "http", containerPort: APP_PORT, protocol: "TCP" }],
+                            livenessProbe: { httpGet: { path: "/healthz/live", port: "http" }, periodSeconds: 10, failureThreshold: 3 },
+                            readinessProbe: { httpGet: { path: "/healthz/ready", port: "http" }, periodSeconds: 5, failureThreshold: 2 },
+                            startupProbe: { httpGet: { path: "/healthz/live", port: "http" }, periodSeconds: 2, failureThreshold: 30 },
+                        }),
+                        ...spread,
+                    },
                 },
             },
         }, { parent: this });
+
+        if (args.highAvailability) {
+            new k8s.policy.v1.PodDisruptionBudget(`${name}-pdb`, {
+                metadata: { name: args.appName, namespace: namespace.metadata.name, labels: appLabels },
+                spec: { minAvailable: 1, selector: { matchLabels: selector } },
+            }, { parent: this });
+        }
 
         // The proof: a Job that runs `check` as the same ServiceAccount once the Deployment is up. The Kubernetes
         // provider waits for it, so a broken trust chain fails `pulumi up` with the check's own last words.

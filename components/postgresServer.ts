@@ -1,5 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
+import * as authorization from "@pulumi/azure-native/authorization";
 import * as dbforpostgresql from "@pulumi/azure-native/dbforpostgresql";
+import * as monitor from "@pulumi/azure-native/monitor";
 import * as random from "@pulumi/random";
 import { parseCidr, type EntraPrincipalType, type PgHighAvailability, type PgSkuTier } from "../config";
 
@@ -60,8 +62,12 @@ export interface PostgresServerArgs {
     clusterEgressIp: pulumi.Input<string>;
     /** Further IPv4 CIDRs allowed to connect (the deployer, which creates the app roles). */
     allowedCidrs: string[];
-    /** Protect the server from deletion and replacement. */
+    /** Protect the server from deletion and replacement, and put an Azure CanNotDelete lock on it. */
     protect: boolean;
+    /** Weekly maintenance window (UTC): day 0 = Sunday, start hour. */
+    maintenanceWindow: { dayOfWeek: number; startHour: number };
+    /** Log Analytics workspace for the server's logs and metrics; undefined = none. */
+    logAnalyticsWorkspaceId?: pulumi.Input<string>;
     /** Tags for the server. */
     tags?: Record<string, string>;
 }
@@ -117,6 +123,12 @@ export class PostgresServer extends pulumi.ComponentResource {
                 tenantId: args.tenantId,
             },
             network: { publicNetworkAccess: "Enabled" },
+            maintenanceWindow: {
+                customWindow: "Enabled",
+                dayOfWeek: args.maintenanceWindow.dayOfWeek,
+                startHour: args.maintenanceWindow.startHour,
+                startMinute: 0,
+            },
             createMode: "Default",
             tags: args.tags,
         }, {
@@ -174,6 +186,26 @@ export class PostgresServer extends pulumi.ComponentResource {
             }
             addRule(`allowed-${i}`, range.start, range.end);
         });
+
+        if (args.protect) {
+            // `protect` guards against Pulumi; the lock guards against everyone else (portal, CLI, scripts).
+            new authorization.ManagementLockByScope(`${name}-lock`, {
+                scope: server.id,
+                lockName: "do-not-delete",
+                level: "CanNotDelete",
+                notes: "Production data: remove this lock deliberately before deleting the server.",
+            }, { parent: this });
+        }
+        if (args.logAnalyticsWorkspaceId) {
+            new monitor.DiagnosticSetting(`${name}-diagnostics`, {
+                name: "to-log-analytics",
+                resourceUri: server.id,
+                workspaceId: args.logAnalyticsWorkspaceId,
+                logAnalyticsDestinationType: "Dedicated",
+                logs: [{ categoryGroup: "allLogs", enabled: true }],
+                metrics: [{ category: "AllMetrics", enabled: true }],
+            }, { parent: this });
+        }
 
         this.name = server.name;
         this.id = server.id;

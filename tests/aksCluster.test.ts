@@ -26,6 +26,7 @@ const baseArgs: AksClusterArgs = {
     deployerObjectId: DEPLOYER_OBJECT_ID,
     deployerPrincipalType: "User",
     kubeloginMode: "azurecli",
+    azurePolicy: true,
 };
 
 function build(overrides: Partial<AksClusterArgs> = {}) {
@@ -111,6 +112,28 @@ describe("AksCluster", () => {
     it("restricts the API server to the given CIDRs", async () => {
         const { mocks } = await build({ apiServerAuthorizedCidrs: ["198.51.100.0/28"] });
         expect(mocks.named(CLUSTER, "aks-cluster").inputs.apiServerAccessProfile).to.deep.equal({ authorizedIPRanges: ["198.51.100.0/28"] });
+    });
+
+    it("runs the Azure Policy add-on", async () => {
+        const { mocks } = await build();
+        expect(mocks.named(CLUSTER, "aks-cluster").inputs.addonProfiles.azurepolicy).to.deep.equal({ enabled: true });
+    });
+
+    it("sends Container Insights and the API server audit log to the given workspace", async () => {
+        const workspace = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.OperationalInsights/workspaces/log-x";
+        const { mocks } = await build({ logAnalyticsWorkspaceId: workspace });
+        expect(mocks.named(CLUSTER, "aks-cluster").inputs.addonProfiles.omsagent).to.deep.equal({
+            enabled: true, config: { logAnalyticsWorkspaceResourceID: workspace, useAADAuth: "true" },
+        });
+        const diagnostics = mocks.named("azure-native:monitor:DiagnosticSetting", "aks-diagnostics").inputs;
+        expect(diagnostics).to.deep.include({ resourceUri: mocks.named(CLUSTER, "aks-cluster").id, workspaceId: workspace });
+        expect(diagnostics.logs).to.deep.equal([{ categoryGroup: "audit", enabled: true }]);
+    });
+
+    it("without a workspace there is no monitoring add-on and no diagnostic setting", async () => {
+        const { mocks } = await build();
+        expect(mocks.named(CLUSTER, "aks-cluster").inputs.addonProfiles).to.not.have.property("omsagent");
+        expect(mocks.ofType("azure-native:monitor:DiagnosticSetting")).to.have.length(0);
     });
 
     it("the kubeconfig is a secret", async () => {

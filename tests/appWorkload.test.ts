@@ -19,11 +19,15 @@ const baseArgs: AppWorkloadArgs = {
     tenantId: TENANT_ID,
     image: "contoso.azurecr.io/orders:1.4.2",
     replicas: 2,
+    highAvailability: false,
     pgHost: FQDN,
     pgPort: 5432,
     pgUser: "id-test-orders",
     pgDatabase: "orders",
 };
+
+const NETPOL = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
+const PDB = "kubernetes:policy/v1:PodDisruptionBudget";
 
 function build(overrides: Partial<AppWorkloadArgs> = {}) {
     return underMocks("test", () => {
@@ -161,9 +165,41 @@ describe("AppWorkload", () => {
         expect(mocks.named(JOB, "orders-workload-check").inputs.spec.template.spec.containers[0].terminationMessagePolicy).to.equal("FallbackToLogsOnError");
     });
 
+    it("the namespace denies traffic by default and lets pods reach only DNS, PostgreSQL and Entra ID", async () => {
+        const { mocks } = await build();
+        const spec = mocks.named(NETPOL, "orders-workload-network-policy").inputs.spec;
+        expect(spec.podSelector).to.deep.equal({});
+        expect(spec.policyTypes).to.have.members(["Ingress", "Egress"]);
+        const egressPorts = spec.egress.flatMap((rule: { ports: { protocol: string; port: number }[] }) => rule.ports.map(p => `${p.protocol}/${p.port}`));
+        expect(egressPorts).to.have.members(["UDP/53", "TCP/53", "TCP/5432", "TCP/443"]);
+        expect(spec.egress[0].to[0].podSelector.matchLabels).to.deep.equal({ "k8s-app": "kube-dns" });
+    });
+
+    it("ingress is only the app port, from the app's own namespace", async () => {
+        const { mocks } = await build();
+        expect(mocks.named(NETPOL, "orders-workload-network-policy").inputs.spec.ingress).to.deep.equal([
+            { from: [{ podSelector: {} }], ports: [{ protocol: "TCP", port: 8080 }] },
+        ]);
+    });
+
+    it("with high availability, replicas spread across zones and nodes and a PodDisruptionBudget keeps one up", async () => {
+        const { mocks } = await build({ highAvailability: true });
+        const spec = mocks.named(DEPLOY, "orders-workload-deployment").inputs.spec.template.spec;
+        expect(spec.topologySpreadConstraints[0]).to.include({ topologyKey: "topology.kubernetes.io/zone", maxSkew: 1 });
+        expect(spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].podAffinityTerm.topologyKey).to.equal("kubernetes.io/hostname");
+        const pdb = mocks.named(PDB, "orders-workload-pdb").inputs.spec;
+        expect(pdb).to.deep.equal({ minAvailable: 1, selector: { matchLabels: { "app.kubernetes.io/name": "orders" } } });
+    });
+
+    it("without high availability there is no PodDisruptionBudget and no spread", async () => {
+        const { mocks } = await build();
+        expect(mocks.ofType(PDB)).to.have.length(0);
+        expect(mocks.named(DEPLOY, "orders-workload-deployment").inputs.spec.template.spec).to.not.have.any.keys("topologySpreadConstraints", "affinity");
+    });
+
     it("every Kubernetes object goes through the given cluster provider, never the ambient kubeconfig", async () => {
         const { mocks } = await build();
-        for (const type of [NS, SA, DEPLOY, JOB]) {
+        for (const type of [NS, SA, DEPLOY, JOB, NETPOL]) {
             for (const r of mocks.ofType(type)) {
                 expect(r.provider, r.name).to.match(/::cluster-k8s::/);
             }

@@ -21,6 +21,7 @@ export const SETUP_VALUES: Record<string, Record<string, unknown>> = {
         pgAdminPrincipalName: "pg-admins-prod",
         pgAdminPrincipalType: "Group",
         pgAllowedCidrs: ["198.51.100.0/28"],
+        aksApiServerAuthorizedCidrs: ["198.51.100.0/28"],
         deployerPrincipalType: "ServicePrincipal",
     },
 };

@@ -24,6 +24,7 @@ const baseArgs: PostgresServerArgs = {
     clusterEgressIp: EGRESS_IP,
     allowedCidrs: ["198.51.100.0/28"],
     protect: false,
+    maintenanceWindow: { dayOfWeek: 0, startHour: 2 },
 };
 
 function build(overrides: Partial<PostgresServerArgs> = {}, delays?: (type: string, name: string) => number) {
@@ -130,6 +131,31 @@ describe("PostgresServer", () => {
     it("is protected when asked", async () => {
         const { mocks } = await build({ protect: true });
         expect(mocks.optionsOf("pg-server").protect).to.equal(true);
+    });
+
+    it("a protected server also carries an Azure CanNotDelete lock", async () => {
+        const { mocks } = await build({ protect: true });
+        expect(mocks.named("azure-native:authorization:ManagementLockByScope", "pg-lock").inputs).to.include({
+            scope: mocks.named(SERVER, "pg-server").id, level: "CanNotDelete",
+        });
+    });
+
+    it("an unprotected server has no lock", async () => {
+        const { mocks } = await build();
+        expect(mocks.ofType("azure-native:authorization:ManagementLockByScope")).to.have.length(0);
+    });
+
+    it("has a weekly maintenance window", async () => {
+        const { mocks } = await build({ maintenanceWindow: { dayOfWeek: 6, startHour: 3 } });
+        expect(mocks.named(SERVER, "pg-server").inputs.maintenanceWindow).to.deep.equal({ customWindow: "Enabled", dayOfWeek: 6, startHour: 3, startMinute: 0 });
+    });
+
+    it("sends its logs and metrics to the given workspace", async () => {
+        const workspace = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.OperationalInsights/workspaces/log-x";
+        const { mocks } = await build({ logAnalyticsWorkspaceId: workspace });
+        const diagnostics = mocks.named("azure-native:monitor:DiagnosticSetting", "pg-diagnostics").inputs;
+        expect(diagnostics).to.deep.include({ resourceUri: mocks.named(SERVER, "pg-server").id, workspaceId: workspace });
+        expect(diagnostics.logs).to.deep.equal([{ categoryGroup: "allLogs", enabled: true }]);
     });
 
     it("is not protected otherwise", async () => {

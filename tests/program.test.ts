@@ -262,6 +262,54 @@ describe("program: stack differences", () => {
         expect(inputs.agentPoolProfiles[0].count).to.equal(1);
     });
 
+    it("prod locks the PostgreSQL server against deletion outside Pulumi; dev does not", () => {
+        const lock = prod.mocks.named("azure-native:authorization:ManagementLockByScope", "postgres-lock").inputs;
+        expect(lock).to.include({ scope: prod.mocks.named(T.server, "postgres-server").id, level: "CanNotDelete" });
+        expect(dev.mocks.ofType("azure-native:authorization:ManagementLockByScope")).to.have.length(0);
+    });
+
+    it("no identity carries a lock: it would block federated-credential changes", () => {
+        const identityIds = prod.mocks.ofType(T.identity).map(i => i.id);
+        for (const lock of prod.mocks.ofType("azure-native:authorization:ManagementLockByScope")) {
+            expect(identityIds).to.not.include(lock.inputs.scope);
+        }
+    });
+
+    it("prod sends Container Insights, the AKS audit log and PostgreSQL logs to one Log Analytics workspace", () => {
+        const workspace = prod.mocks.named("azure-native:operationalinsights:Workspace", "logs-workspace");
+        expect(prod.mocks.named(T.cluster, "aks-cluster").inputs.addonProfiles.omsagent.config.logAnalyticsWorkspaceResourceID).to.equal(workspace.id);
+        const targets = prod.mocks.ofType("azure-native:monitor:DiagnosticSetting").map(d => [d.inputs.resourceUri, d.inputs.workspaceId]);
+        expect(targets).to.have.deep.members([
+            [prod.mocks.named(T.cluster, "aks-cluster").id, workspace.id],
+            [prod.mocks.named(T.server, "postgres-server").id, workspace.id],
+        ]);
+        expect(dev.mocks.ofType("azure-native:operationalinsights:Workspace")).to.have.length(0);
+    });
+
+    it("prod restricts the Kubernetes API to the configured CIDRs", () => {
+        expect(prod.mocks.named(T.cluster, "aks-cluster").inputs.apiServerAccessProfile.authorizedIPRanges)
+            .to.deep.equal(SETUP_VALUES.prod.aksApiServerAuthorizedCidrs);
+    });
+
+    it("prod keeps 14+ days of backups", () => {
+        expect(prod.mocks.named(T.server, "postgres-server").inputs.backup.backupRetentionDays).to.be.at.least(14);
+    });
+
+    it("prod runs every app with 2+ replicas, spread across zones, with a PodDisruptionBudget; dev has none", () => {
+        for (const d of prod.mocks.ofType(T.deployment)) {
+            expect(d.inputs.spec.replicas, d.name).to.be.at.least(2);
+            expect(d.inputs.spec.template.spec.topologySpreadConstraints[0].topologyKey).to.equal("topology.kubernetes.io/zone");
+        }
+        expect(prod.mocks.ofType("kubernetes:policy/v1:PodDisruptionBudget")).to.have.length(prod.mocks.ofType(T.deployment).length);
+        expect(dev.mocks.ofType("kubernetes:policy/v1:PodDisruptionBudget")).to.have.length(0);
+    });
+
+    it("both stacks run the Azure Policy add-on", () => {
+        for (const run of [dev, prod]) {
+            expect(run.mocks.named(T.cluster, "aks-cluster").inputs.addonProfiles.azurepolicy.enabled).to.equal(true);
+        }
+    });
+
     it("prod's administrator is the configured Entra group; dev's is the deployer", () => {
         expect(prod.mocks.named(T.admin, "postgres-entra-admin").inputs).to.include({
             objectId: SETUP_VALUES.prod.pgAdminObjectId, principalType: "Group",

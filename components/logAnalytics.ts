@@ -1,0 +1,39 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as operationalinsights from "@pulumi/azure-native/operationalinsights";
+
+export interface LogAnalyticsArgs {
+    /** Resource group of the workspace. */
+    resourceGroupName: pulumi.Input<string>;
+    /** Azure region. */
+    location: pulumi.Input<string>;
+    /** Workspace name. */
+    workspaceName: string;
+    /** Days logs are kept (30-730). */
+    retentionDays: number;
+    /** Tags for the workspace. */
+    tags?: Record<string, string>;
+}
+
+/** The Log Analytics workspace Container Insights and the resources' diagnostic settings send to. */
+export class LogAnalytics extends pulumi.ComponentResource {
+    /** ARM id of the workspace: what diagnostic settings and the monitoring add-on take. */
+    public readonly workspaceId: pulumi.Output<string>;
+
+    constructor(name: string, args: LogAnalyticsArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("aks-pg-passwordless:azure:LogAnalytics", name, args, opts);
+
+        const workspace = new operationalinsights.Workspace(`${name}-workspace`, {
+            resourceGroupName: args.resourceGroupName,
+            location: args.location,
+            workspaceName: args.workspaceName,
+            sku: { name: "PerGB2018" },
+            retentionInDays: args.retentionDays,
+            // Agents authenticate with Entra ID, not workspace keys.
+            features: { disableLocalAuth: true },
+            tags: args.tags,
+        }, { parent: this });
+
+        this.workspaceId = workspace.id;
+        this.registerOutputs({ workspaceId: this.workspaceId });
+    }
+}
