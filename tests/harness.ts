@@ -64,7 +64,10 @@ export interface ProgramRun {
 }
 
 export interface RunOptions {
+    /** Whose Pulumi.<stack>.yaml and set-up values to use. */
     stack: string;
+    /** The stack name the program sees; `stack` by default. */
+    stackName?: string;
     /** Config values replacing the stack's (bare keys, plain values). */
     overrides?: Record<string, unknown>;
     /** Run as `pulumi preview` instead of `pulumi up`. */
@@ -114,7 +117,7 @@ export async function runProgram(options: RunOptions): Promise<ProgramRun> {
     const realFetch = globalThis.fetch;
     globalThis.fetch = acr.fetch;
     try {
-        const { mocks, result } = await underMocks(options.stack,
+        const { mocks, result } = await underMocks(options.stackName ?? options.stack,
             // eslint-disable-next-line @typescript-eslint/no-require-imports
             () => require(path.join(ROOT, "index.ts")) as Record<string, any>,
             { ...options, config: stackConfig(options.stack, options.overrides) });
