@@ -61,6 +61,47 @@ export function aksUserKubeconfig(clusterName: string): string {
     });
 }
 
+/** ARM resource types of the azure-native resources the program creates, for realistic ids. */
+const ARM_TYPES: Record<string, string> = {
+    "network:PublicIPAddress": "Microsoft.Network/publicIPAddresses",
+    "managedidentity:UserAssignedIdentity": "Microsoft.ManagedIdentity/userAssignedIdentities",
+    "containerservice:ManagedCluster": "Microsoft.ContainerService/managedClusters",
+    "dbforpostgresql:Server": "Microsoft.DBforPostgreSQL/flexibleServers",
+    "containerregistry:Registry": "Microsoft.ContainerRegistry/registries",
+    "operationalinsights:Workspace": "Microsoft.OperationalInsights/workspaces",
+};
+
+/** The id Azure would assign: `/subscriptions/…/resourceGroups/…/providers/<type>/<name>`, children and extensions below their parent. */
+function armId(type: string, name: string, inputs: Record<string, any>): string {
+    const token = type.replace(/^azure-native:/, "");
+    const group = `/subscriptions/${SUBSCRIPTION_ID}/resourceGroups/${inputs.resourceGroupName}`;
+    switch (token) {
+        case "resources:ResourceGroup":
+            return `/subscriptions/${SUBSCRIPTION_ID}/resourceGroups/${name}`;
+        case "managedidentity:FederatedIdentityCredential":
+            return `${group}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${inputs.resourceName}/federatedIdentityCredentials/${name}`;
+        case "dbforpostgresql:Administrator":
+            return `${group}/providers/Microsoft.DBforPostgreSQL/flexibleServers/${inputs.serverName}/administrators/${name}`;
+        case "dbforpostgresql:Configuration":
+            return `${group}/providers/Microsoft.DBforPostgreSQL/flexibleServers/${inputs.serverName}/configurations/${name}`;
+        case "dbforpostgresql:FirewallRule":
+            return `${group}/providers/Microsoft.DBforPostgreSQL/flexibleServers/${inputs.serverName}/firewallRules/${name}`;
+        case "authorization:RoleAssignment":
+            return `${inputs.scope}/providers/Microsoft.Authorization/roleAssignments/${guidFor(`assignment:${inputs.scope}:${inputs.principalId}:${inputs.roleDefinitionId}`)}`;
+        case "authorization:ManagementLockByScope":
+            return `${inputs.scope}/providers/Microsoft.Authorization/locks/${inputs.lockName}`;
+        case "monitor:DiagnosticSetting":
+            return `${inputs.resourceUri}/providers/Microsoft.Insights/diagnosticSettings/${inputs.name}`;
+        default: {
+            const armType = ARM_TYPES[token];
+            if (!armType) {
+                throw new Error(`tests/mocks.ts has no ARM type for ${type}: add it to ARM_TYPES`);
+            }
+            return `${group}/providers/${armType}/${name}`;
+        }
+    }
+}
+
 export interface RecordedResource {
     type: string;
     name: string;
@@ -94,9 +135,7 @@ export class AzureMocks implements pulumi.runtime.Mocks {
     async newResource(args: pulumi.runtime.MockResourceArgs): Promise<{ id: string; state: Record<string, any> }> {
         const requestedAt = Date.now() - this.start;
         const state = this.stateFor(args.type, args.name, args.inputs);
-        const id = args.type.startsWith("azure-native:")
-            ? `/subscriptions/${SUBSCRIPTION_ID}/mock/${args.type}/${state.name ?? args.name}`
-            : `${args.name}-id`;
+        const id = args.type.startsWith("azure-native:") ? armId(args.type, state.name ?? args.name, args.inputs) : `${args.name}-id`;
         const delay = this.delays(args.type, args.name);
         if (delay) {
             await new Promise(resolve => setTimeout(resolve, delay));
