@@ -46,6 +46,8 @@ export interface StackConfig {
     stack: string;
     location: string;
     namePrefix: string;
+    /** Create the resource group; false = it exists already (made by bootstrap/ for CI-deployed stacks). */
+    createResourceGroup: boolean;
     deployerPrincipalType: DeployerPrincipalType;
     aks: {
         tier: AksTier;
@@ -340,6 +342,7 @@ export function parseConfig(get: RawGetter, stack: string): Readonly<StackConfig
         stack,
         location: r.string("location", /^[a-z][a-z0-9]+$/, "must be an Azure region name such as westeurope or eastus2"),
         namePrefix,
+        createResourceGroup: r.boolean("createResourceGroup"),
         deployerPrincipalType: r.oneOf("deployerPrincipalType", DEPLOYER_TYPES),
         aks: {
             tier: aksTier,

@@ -18,11 +18,11 @@ const names = resourceNames(config.namePrefix, config.stack);
 const deployer = authorization.getClientConfigOutput();
 const tags = { project: PROJECT, stack: config.stack, "managed-by": "pulumi" };
 
-const resourceGroup = new resources.ResourceGroup("rg", {
-    resourceGroupName: names.resourceGroup,
-    location: config.location,
-    tags,
-});
+// The stack's resource group: created here, or — where a CI identity may not create resource groups —
+// created once by bootstrap/ and only looked up.
+const resourceGroup = config.createResourceGroup
+    ? new resources.ResourceGroup("rg", { resourceGroupName: names.resourceGroup, location: config.location, tags })
+    : resources.getResourceGroupOutput({ resourceGroupName: names.resourceGroup });
 
 const logs = config.monitoring.enabled
     ? new LogAnalytics("logs", {

@@ -2,9 +2,9 @@ import * as pulumi from "@pulumi/pulumi";
 import * as authorization from "@pulumi/azure-native/authorization";
 import * as managedidentity from "@pulumi/azure-native/managedidentity";
 import { roleDefinitionId } from "./azureRoles";
+import { chainedFederatedCredentials, TOKEN_EXCHANGE_AUDIENCE } from "./federatedCredentials";
 
-/** The audience Entra ID expects on a Kubernetes service-account token it exchanges. */
-export const TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange";
+export { TOKEN_EXCHANGE_AUDIENCE };
 
 /** The subject a Kubernetes ServiceAccount token carries. */
 export function serviceAccountSubject(namespace: string, serviceAccountName: string): string {
@@ -75,23 +75,11 @@ export class WorkloadIdentity extends pulumi.ComponentResource {
             tags: args.tags,
         }, { parent: this });
 
-        // Azure rejects concurrent federated-credential writes on one identity (409
-        // ConcurrentFederatedIdentityCredentialsWritesForSingleManagedIdentity), so each waits for the one
-        // before. Issuer + subject must be unique per identity, so a replacement deletes before it creates.
+        // Names only need to be unique per identity; the subject carries namespace and ServiceAccount.
         const issuers = [args.oidcIssuerUrl, ...(args.additionalOidcIssuerUrls ?? [])];
-        let previous: managedidentity.FederatedIdentityCredential | undefined;
-        issuers.forEach((issuer, i) => {
-            const suffix = i === 0 ? "" : `-${i + 1}`;
-            previous = new managedidentity.FederatedIdentityCredential(`${name}-federation${suffix}`, {
-                resourceGroupName: args.resourceGroupName,
-                resourceName: identity.name,
-                // Names only need to be unique per identity; the subject carries namespace and ServiceAccount.
-                federatedIdentityCredentialResourceName: `kubernetes-serviceaccount${suffix}`,
-                issuer,
-                subject,
-                audiences: [TOKEN_EXCHANGE_AUDIENCE],
-            }, { parent: this, deleteBeforeReplace: true, dependsOn: previous ? [previous] : [] });
-        });
+        chainedFederatedCredentials(this, `${name}-federation`,
+            { resourceGroupName: args.resourceGroupName, identityName: identity.name },
+            issuers.map((issuer, i) => ({ name: `kubernetes-serviceaccount${i === 0 ? "" : `-${i + 1}`}`, issuer, subject })));
 
         (args.roleAssignments ?? []).forEach((assignment, i) => {
             new authorization.RoleAssignment(`${name}-role-${i}`, {

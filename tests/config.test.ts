@@ -86,6 +86,7 @@ const BAD_INPUTS: [string, Record<string, unknown>, string, string, string?][] =
     ["location", { location: "West Europe" }, '"West Europe"', "Azure region name"],
     ["location", { location: undefined }, "(not set)", "this key is required"],
     ["namePrefix", { namePrefix: "Pg_WI" }, '"Pg_WI"', "2-10 lower-case letters or digits"],
+    ["createResourceGroup", { createResourceGroup: "no" }, '"no"', "must be true or false"],
     ["deployerPrincipalType", { deployerPrincipalType: "Group" }, '"Group"', "allowed values are User, ServicePrincipal"],
     ["aksTier", { aksTier: "Basic" }, '"Basic"', "allowed values are Free, Standard, Premium"],
     ["aksKubernetesVersion", { aksKubernetesVersion: "latest" }, '"latest"', "a version such as 1.33"],

@@ -152,6 +152,12 @@ export class AzureMocks implements pulumi.runtime.Mocks {
         switch (args.token) {
             case "azure-native:authorization:getClientConfig":
                 return { clientId: DEPLOYER_CLIENT_ID, objectId: DEPLOYER_OBJECT_ID, subscriptionId: SUBSCRIPTION_ID, tenantId: TENANT_ID };
+            case "azure-native:resources:getResourceGroup":
+                return {
+                    name: args.inputs.resourceGroupName,
+                    location: "westeurope",
+                    id: `/subscriptions/${SUBSCRIPTION_ID}/resourceGroups/${args.inputs.resourceGroupName}`,
+                };
             case "azure-native:authorization:getClientToken":
                 return { token: DEPLOYER_ARM_TOKEN };
             case "azure-native:containerservice:listManagedClusterUserCredentials":

@@ -153,6 +153,7 @@ for (const stack of ["dev", "prod"]) {
                 .filter(r => r.type !== "pulumi:pulumi:Stack" && run.mocks.optionsOf(r.name).parent === undefined)
                 .map(r => r.type);
             expect(topLevel.filter(t => !t.startsWith("aks-pg-passwordless:"))).to.deep.equal([T.rg]);
+            expect(topLevel.filter(t => t.startsWith("aks-pg-passwordless:")).length).to.be.greaterThan(3);
         });
 
         it("the image built from app/ is what the Deployment and the check Job run, pinned by digest", async () => {
@@ -359,6 +360,17 @@ describe("program: three apps get three independent chains", () => {
     it("each app runs in a namespace of its own", () => {
         const namespaces = run.mocks.ofType("kubernetes:core/v1:Namespace").map(n => n.inputs.metadata.name);
         expect(namespaces).to.have.members(["alpha", "shop", "warehouse"]);
+    });
+});
+
+describe("program: a resource group made by bootstrap/", () => {
+    it("is looked up, not created, and everything lands in it", async () => {
+        const run = await runProgram({ stack: "prod", overrides: { createResourceGroup: false } });
+        expect(run.mocks.ofType(T.rg)).to.have.length(0);
+        expect(run.mocks.calls.filter(c => c.token === "azure-native:resources:getResourceGroup").map(c => c.inputs))
+            .to.deep.equal([{ resourceGroupName: "rg-pgwi-prod" }]);
+        expect(run.mocks.named(T.cluster, "aks-cluster").inputs.resourceGroupName).to.equal("rg-pgwi-prod");
+        expect(await promiseOf(run.outputs.resourceGroupName)).to.equal("rg-pgwi-prod");
     });
 });
 
