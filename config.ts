@@ -119,14 +119,10 @@ const PG_IDENTIFIER_MAX = 63;
 
 /** A config problem, reported without a stack trace; the message names the key, the value and what is allowed. */
 export class ConfigError extends pulumi.RunError {
-    constructor(key: string, value: unknown, allowed: string) {
-        super(`Invalid config ${qualified(key)} = ${show(value)}: ${allowed}`);
+    constructor(key: string, value: unknown, allowed: string, project = PROJECT) {
+        super(`Invalid config "${project}:${key}" = ${show(value)}: ${allowed}`);
         this.name = "ConfigError";
     }
-}
-
-function qualified(key: string): string {
-    return `"${PROJECT}:${key}"`;
 }
 
 function show(value: unknown): string {
@@ -207,13 +203,18 @@ export function resourceNames(namePrefix: string, stack: string) {
 
 // ---- Parsing ----
 
-class Reader {
-    constructor(private readonly get: RawGetter) {}
+/** Typed reads of raw config values; every failure is a ConfigError naming key, value and what is allowed. */
+export class Reader {
+    constructor(private readonly get: RawGetter, private readonly project = PROJECT) {}
+
+    error(key: string, value: unknown, allowed: string): ConfigError {
+        return new ConfigError(key, value, allowed, this.project);
+    }
 
     raw(key: string): string {
         const value = this.get(key);
         if (value === undefined) {
-            throw new ConfigError(key, undefined, "this key is required (declare it in Pulumi.yaml or set it with `pulumi config set`)");
+            throw this.error(key, undefined, "this key is required (declare it in Pulumi.yaml or set it with `pulumi config set`)");
         }
         return value;
     }
@@ -221,7 +222,7 @@ class Reader {
     string(key: string, pattern?: RegExp, allowed?: string): string {
         const value = this.raw(key);
         if (pattern && !pattern.test(value)) {
-            throw new ConfigError(key, value, allowed ?? `must match ${pattern}`);
+            throw this.error(key, value, allowed ?? `must match ${pattern}`);
         }
         return value;
     }
@@ -232,7 +233,7 @@ class Reader {
             return undefined;
         }
         if (!pattern.test(value)) {
-            throw new ConfigError(key, value, allowed);
+            throw this.error(key, value, allowed);
         }
         return value;
     }
@@ -240,7 +241,7 @@ class Reader {
     oneOf<T extends string>(key: string, options: readonly T[]): T {
         const value = this.raw(key);
         if (!(options as readonly string[]).includes(value)) {
-            throw new ConfigError(key, value, `allowed values are ${options.join(", ")}`);
+            throw this.error(key, value, `allowed values are ${options.join(", ")}`);
         }
         return value as T;
     }
@@ -249,7 +250,7 @@ class Reader {
         const value = this.raw(key);
         const n = Number(value);
         if (!/^-?\d+$/.test(value.trim()) || n < min || n > max) {
-            throw new ConfigError(key, value, `must be an integer from ${min} to ${max}`);
+            throw this.error(key, value, `must be an integer from ${min} to ${max}`);
         }
         return n;
     }
@@ -257,7 +258,7 @@ class Reader {
     boolean(key: string): boolean {
         const value = this.raw(key);
         if (value !== "true" && value !== "false") {
-            throw new ConfigError(key, value, "must be true or false");
+            throw this.error(key, value, "must be true or false");
         }
         return value === "true";
     }
@@ -267,14 +268,14 @@ class Reader {
         try {
             return JSON.parse(value);
         } catch {
-            throw new ConfigError(key, value, "must be structured YAML (a list or an object), not a plain string");
+            throw this.error(key, value, "must be structured YAML (a list or an object), not a plain string");
         }
     }
 
     stringArray(key: string, check?: (item: string, itemKey: string) => void): string[] {
         const value = this.json(key);
         if (!Array.isArray(value) || value.some(item => typeof item !== "string")) {
-            throw new ConfigError(key, value, "must be a list of strings");
+            throw this.error(key, value, "must be a list of strings");
         }
         value.forEach((item, i) => check?.(item, `${key}[${i}]`));
         return value;

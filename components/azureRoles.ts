@@ -10,6 +10,15 @@ export const BUILTIN_ROLES = {
     acrPush: "8311e382-0749-4cb8-b61a-304f252e45ec",
     /** Pull images from one registry. */
     acrPull: "7f951dda-4ed3-4680-a7ca-43fe172d538d",
+    // Used by bootstrap/ for the CI identities:
+    reader: "acdd72a7-3385-48ef-bd42-f606fba81ae7",
+    contributor: "b24988ac-6180-42a0-ab88-20f7382dd24c",
+    rbacAdministrator: "f58310d9-a9f6-439a-9e8d-f62e7b41a168",
+    aksClusterUser: "4abbcc35-e782-43d8-92c5-2d3f1bd2253f",
+    aksRbacReader: "7f6c6a51-bcf8-42ba-9220-52d62157d7db",
+    storageBlobDataReader: "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1",
+    storageBlobDataContributor: "ba92f5b4-2d11-453d-a403-e96b0029c9fe",
+    keyVaultCryptoUser: "12338af0-0e69-4776-bea7-57ae8d297424",
 } as const;
 
 /** The subscription-scoped ARM id of a role definition given as a GUID; a full id passes through unchanged. */

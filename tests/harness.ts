@@ -87,11 +87,12 @@ const waitForRPCs = (pulumi.runtime as unknown as { waitForRPCs(): Promise<void>
 export async function underMocks<T>(
     stack: string,
     build: (mocks: AzureMocks) => T,
-    options: { preview?: boolean; delays?: Delays; config?: Record<string, string>; mocks?: AzureMocks } = {},
+    options: { preview?: boolean; delays?: Delays; config?: Record<string, string>; mocks?: AzureMocks; project?: string } = {},
 ): Promise<{ mocks: AzureMocks; result: T }> {
     const mocks = options.mocks ?? new AzureMocks(options.delays);
-    await pulumi.runtime.setMocks(mocks, PROJECT, stack, options.preview ?? false);
-    pulumi.runtime.setAllConfig(Object.fromEntries(Object.entries(options.config ?? {}).map(([k, v]) => [`${PROJECT}:${k}`, v])));
+    const project = options.project ?? PROJECT;
+    await pulumi.runtime.setMocks(mocks, project, stack, options.preview ?? false);
+    pulumi.runtime.setAllConfig(Object.fromEntries(Object.entries(options.config ?? {}).map(([k, v]) => [`${project}:${k}`, v])));
     let result: T | undefined;
     await pulumi.runtime.runInPulumiStack(async () => {
         pulumi.runtime.registerStackTransformation(args => {
@@ -105,13 +106,18 @@ export async function underMocks<T>(
     return { mocks, result: result as T };
 }
 
-/** Runs index.ts once with `stack`'s effective config, under fresh mocks and a fresh copy of its modules. */
-export async function runProgram(options: RunOptions): Promise<ProgramRun> {
+/** Forgets the project's own modules (not node_modules, not tests), so the next require runs them afresh. */
+export function freshProjectModules(): void {
     for (const cached of Object.keys(require.cache)) {
         if (cached.startsWith(ROOT) && !cached.includes(`${path.sep}node_modules${path.sep}`) && !cached.includes(`${path.sep}tests${path.sep}`)) {
             delete require.cache[cached];
         }
     }
+}
+
+/** Runs index.ts once with `stack`'s effective config, under fresh mocks and a fresh copy of its modules. */
+export async function runProgram(options: RunOptions): Promise<ProgramRun> {
+    freshProjectModules();
     // The program's only network call is the ACR token exchange; every other call fails the test.
     const acr = new AcrExchangeDouble();
     const realFetch = globalThis.fetch;

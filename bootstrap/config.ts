@@ -1,0 +1,48 @@
+// The bootstrap program's config, read and validated at start like the main program's.
+import * as pulumi from "@pulumi/pulumi";
+import { Reader, type RawGetter } from "../config";
+
+export const BOOTSTRAP_PROJECT = "aks-pg-passwordless-ci";
+
+export interface BootstrapConfig {
+    location: string;
+    namePrefix: string;
+    /** `owner/repository` on GitHub. */
+    githubRepository: string;
+    /** Main-program stacks the pipeline deploys. */
+    stacks: string[];
+    /** The GitHub Environment whose jobs may deploy production. */
+    productionEnvironment: string;
+    /** Blob container holding Pulumi state, if the azblob backend is used. */
+    stateContainerId?: string;
+    /** Key Vault holding the state-secrets key, if the azurekeyvault secrets provider is used. */
+    secretsKeyVaultId?: string;
+}
+
+export function parseBootstrapConfig(get: RawGetter): Readonly<BootstrapConfig> {
+    const r = new Reader(get, BOOTSTRAP_PROJECT);
+    const stacks = r.stringArray("stacks", (stack, key) => {
+        if (!/^[a-z0-9]{1,12}$/.test(stack)) {
+            throw r.error(key, stack, "must be a main-program stack name: 1-12 lower-case letters or digits");
+        }
+    });
+    if (stacks.length === 0) {
+        throw r.error("stacks", [], "list at least one stack the pipeline deploys");
+    }
+    return Object.freeze({
+        location: r.string("location", /^[a-z][a-z0-9]+$/, "must be an Azure region name such as westeurope"),
+        namePrefix: r.string("namePrefix", /^[a-z][a-z0-9]{1,9}$/, "must be the main program's namePrefix: 2-10 lower-case letters or digits"),
+        githubRepository: r.string("githubRepository", /^[A-Za-z0-9-]{1,39}\/[A-Za-z0-9._-]{1,100}$/, "must be owner/repository, e.g. contoso/aks-pg-passwordless"),
+        stacks,
+        productionEnvironment: r.string("productionEnvironment", /^[A-Za-z0-9 _.-]{1,255}$/, "must be a GitHub Environment name"),
+        stateContainerId: r.optionalString("stateContainerId", /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.Storage\/storageAccounts\/[^/]+\/blobServices\/default\/containers\/[^/]+$/i,
+            "must be empty or a blob container's ARM id (…/storageAccounts/<account>/blobServices/default/containers/<container>)"),
+        secretsKeyVaultId: r.optionalString("secretsKeyVaultId", /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.KeyVault\/vaults\/[^/]+$/i,
+            "must be empty or a Key Vault's ARM id"),
+    });
+}
+
+export function loadBootstrapConfig(): Readonly<BootstrapConfig> {
+    const cfg = new pulumi.Config();
+    return parseBootstrapConfig(key => cfg.get(key));
+}
