@@ -121,15 +121,15 @@ describe("bootstrap: config", () => {
         return parseBootstrapConfig(key => raw[key]);
     };
 
-    for (const [key, value, allowed] of [
-        ["githubRepository", "contoso", "must be owner/repository"],
-        ["stacks", ["Prod"], "1-12 lower-case letters or digits"],
-        ["stacks", [], "list at least one stack"],
-        ["stateContainerId", "pulumistate", "blob container's ARM id"],
-        ["secretsKeyVaultId", "kv-pulumi", "a Key Vault's ARM id"],
+    for (const [key, value, reported, allowed] of [
+        ["githubRepository", "contoso", "githubRepository", "must be owner/repository"],
+        ["stacks", ["Prod"], "stacks[0]", "1-12 lower-case letters or digits"],
+        ["stacks", [], "stacks", "list at least one stack"],
+        ["stateContainerId", "pulumistate", "stateContainerId", "blob container's ARM id"],
+        ["secretsKeyVaultId", "kv-pulumi", "secretsKeyVaultId", "a Key Vault's ARM id"],
     ] as const) {
         it(`rejects ${key} = ${JSON.stringify(value)}`, () => {
-            expect(() => parse({ [key]: value })).to.throw(ConfigError, `"${BOOTSTRAP_PROJECT}:${key}"`);
+            expect(() => parse({ [key]: value })).to.throw(ConfigError, `"${BOOTSTRAP_PROJECT}:${reported}"`);
             expect(() => parse({ [key]: value })).to.throw(allowed);
         });
     }
