@@ -29,8 +29,14 @@ const stackGroups = config.stacks.map(stack => new resources.ResourceGroup(`stac
 
 const onStacks = (role: string, description: string, condition?: string): CiRoleAssignment[] =>
     stackGroups.map(group => ({ scope: group.id, role, description, condition }));
+// The workflows mint a 2-hour user-delegation SAS for the state container with their Entra sign-in, which
+// takes Storage Blob Delegator on the account besides the data role on the container.
+const stateAccountId = config.stateContainerId?.replace(/\/blobServices\/default\/containers\/[^/]+$/i, "");
 const onState = (role: string): CiRoleAssignment[] => [
-    ...(config.stateContainerId ? [{ scope: config.stateContainerId, role, description: "Pulumi state (azblob backend)" }] : []),
+    ...(config.stateContainerId ? [
+        { scope: config.stateContainerId, role, description: "Pulumi state (azblob backend)" },
+        { scope: stateAccountId!, role: ROLES.storageBlobDelegator, description: "User-delegation SAS for the Pulumi state container" },
+    ] : []),
     ...(config.secretsKeyVaultId ? [{ scope: config.secretsKeyVaultId, role: ROLES.keyVaultCryptoUser, description: "Pulumi state secrets (azurekeyvault)" }] : []),
 ];
 

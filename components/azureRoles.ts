@@ -18,6 +18,7 @@ export const BUILTIN_ROLES = {
     aksRbacReader: "7f6c6a51-bcf8-42ba-9220-52d62157d7db",
     storageBlobDataReader: "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1",
     storageBlobDataContributor: "ba92f5b4-2d11-453d-a403-e96b0029c9fe",
+    storageBlobDelegator: "db58b8e5-c6ad-4a2a-8342-4190687cbf4a",
     keyVaultCryptoUser: "12338af0-0e69-4776-bea7-57ae8d297424",
 } as const;
 

@@ -74,6 +74,7 @@ describe("bootstrap: the CI identities", () => {
         expect(roles).to.have.deep.members([
             ...groups.flatMap(g => [[roleId(BUILTIN_ROLES.reader), g], [roleId(BUILTIN_ROLES.aksClusterUser), g], [roleId(BUILTIN_ROLES.aksRbacReader), g]]),
             [roleId(BUILTIN_ROLES.storageBlobDataReader), STATE],
+            [roleId(BUILTIN_ROLES.storageBlobDelegator), STATE.replace("/blobServices/default/containers/state", "")],
             [roleId(BUILTIN_ROLES.keyVaultCryptoUser), VAULT],
         ]);
     });

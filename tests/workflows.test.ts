@@ -1,0 +1,139 @@
+// No runner here executes GitHub Actions, so the workflows are proven offline: every file validates against
+// the GitHub Actions schema (@action-validator/cli), and the facts that matter are asserted on the parsed YAML.
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { expect } from "chai";
+import * as yaml from "js-yaml";
+import { ROOT } from "./harness";
+
+const WORKFLOWS = path.join(ROOT, ".github", "workflows");
+const ACTION = path.join(ROOT, ".github", "actions", "pulumi", "action.yml");
+const files = [...fs.readdirSync(WORKFLOWS).filter(f => f.endsWith(".yml")).map(f => path.join(WORKFLOWS, f)), ACTION];
+const load = (file: string) => yaml.load(fs.readFileSync(file, "utf8")) as any;
+const pr = load(path.join(WORKFLOWS, "pull-request.yml"));
+const deploy = load(path.join(WORKFLOWS, "deploy.yml"));
+const action = load(ACTION);
+/** The validator's own entry point (its package exports nothing else). */
+const VALIDATOR = path.join(ROOT, "node_modules", "@action-validator", "cli", "cli.mjs");
+
+/** Every `uses:` in a file, at job or step level. */
+function usesOf(doc: any): string[] {
+    const found: string[] = [];
+    const walk = (node: any) => {
+        if (Array.isArray(node)) {
+            node.forEach(walk);
+        } else if (node && typeof node === "object") {
+            for (const [k, v] of Object.entries(node)) {
+                if (k === "uses" && typeof v === "string") {
+                    found.push(v);
+                } else {
+                    walk(v);
+                }
+            }
+        }
+    };
+    walk(doc);
+    return found;
+}
+
+/** Steps that run the Pulumi composite action, with their inputs. */
+function pulumiSteps(job: any): Record<string, string>[] {
+    return (job.steps ?? []).filter((s: any) => s.uses === "./.github/actions/pulumi").map((s: any) => s.with);
+}
+
+describe("workflows: schema", () => {
+    for (const file of files) {
+        it(`${path.relative(ROOT, file)} is a valid GitHub Actions ${file === ACTION ? "action" : "workflow"}`, () => {
+            const result = spawnSync(process.execPath, [VALIDATOR, file], { encoding: "utf8" });
+            expect(result.status, result.stdout + result.stderr).to.equal(0);
+        });
+    }
+
+    it("the validator really rejects a broken workflow", () => {
+        const broken = path.join(require("os").tmpdir(), "broken-workflow.yml");
+        fs.writeFileSync(broken, "name: x\non: push\njobs:\n  a:\n    runs-on: ubuntu-24.04\n    stepz: []\n");
+        const result = spawnSync(process.execPath, [VALIDATOR, broken], { encoding: "utf8" });
+        expect(result.status).to.not.equal(0);
+    });
+});
+
+describe("workflows: the facts that matter", () => {
+    it("every external action is pinned to an exact version or a commit", () => {
+        for (const file of files) {
+            for (const uses of usesOf(load(file)).filter(u => !u.startsWith("./"))) {
+                expect(uses, `${path.basename(file)}: ${uses}`).to.match(/@(v\d+\.\d+\.\d+|[0-9a-f]{40})$/);
+            }
+        }
+    });
+
+    it("workflows grant only read access by default; id-token: write appears only on jobs that sign in to Azure", () => {
+        for (const file of files.filter(f => f !== ACTION)) {
+            const doc = load(file);
+            expect(doc.permissions, path.basename(file)).to.deep.equal({ contents: "read" });
+            for (const [name, job] of Object.entries<any>(doc.jobs)) {
+                const signsIn = pulumiSteps(job).length > 0;
+                expect(job.permissions?.["id-token"] === "write", `${path.basename(file)}/${name}`).to.equal(signsIn);
+            }
+        }
+    });
+
+    it("the pull-request workflow runs on pull_request (never pull_request_target) and never deploys", () => {
+        expect(Object.keys(pr.on)).to.deep.equal(["pull_request"]);
+        const commands = Object.values<any>(pr.jobs).flatMap(pulumiSteps).map(w => w.command);
+        expect(commands).to.deep.equal(["preview"]);
+        expect(fs.readFileSync(path.join(WORKFLOWS, "pull-request.yml"), "utf8")).to.not.match(/command:\s*(up|destroy|refresh)/);
+    });
+
+    it("pull requests from forks get no cloud credentials", () => {
+        expect(pr.jobs.preview.if).to.equal("github.event.pull_request.head.repo.full_name == github.repository");
+    });
+
+    it("previews run for dev and prod, with the policy pack, posting the result on the pull request", () => {
+        expect(pr.jobs.preview.strategy.matrix.stack).to.deep.equal(["dev", "prod"]);
+        expect(pulumiSteps(pr.jobs.preview)[0]).to.include({ "comment-on-pr": "true", "client-id": "${{ vars.AZURE_CLIENT_ID_PREVIEW }}" });
+        const pulumiAction = action.runs.steps.find((s: any) => String(s.uses).startsWith("pulumi/actions@"));
+        expect(pulumiAction.with).to.include({ policyPacks: "policy", refresh: false });
+    });
+
+    it("tests run before any preview or deploy", () => {
+        expect(pr.jobs.preview.needs).to.equal("test");
+        expect(deploy.jobs.dev.needs).to.equal("test");
+        for (const doc of [pr, deploy]) {
+            expect(doc.jobs.test.uses).to.equal("./.github/workflows/test.yml");
+        }
+    });
+
+    it("main deploys dev, then prod — and prod only through the prod Environment (required reviewers)", () => {
+        expect(deploy.on.push.branches).to.deep.equal(["main"]);
+        expect(pulumiSteps(deploy.jobs.dev)[0]).to.include({ command: "up", stack: "dev" });
+        expect(pulumiSteps(deploy.jobs.prod)[0]).to.include({ command: "up", stack: "prod" });
+        expect(deploy.jobs.prod.needs).to.equal("dev");
+        expect(deploy.jobs.prod.environment).to.equal("prod");
+        expect(deploy.jobs.dev.environment).to.equal(undefined);
+    });
+
+    it("two runs never update one stack at once", () => {
+        for (const stack of ["dev", "prod"]) {
+            expect(deploy.jobs[stack].concurrency).to.deep.equal({ group: `pulumi-${stack}`, "cancel-in-progress": false });
+        }
+        expect(pr.concurrency.group).to.contain("github.event.pull_request.number");
+    });
+
+    it("Azure sign-in is OIDC only: no client secret or credentials JSON anywhere", () => {
+        for (const file of files) {
+            const text = fs.readFileSync(file, "utf8");
+            expect(text, path.basename(file)).to.not.match(/client-secret|ARM_CLIENT_SECRET|AZURE_CREDENTIALS|creds:/);
+        }
+        expect(deploy.env.ARM_USE_OIDC).to.equal("true");
+        expect(pr.jobs.preview.env.ARM_USE_OIDC).to.equal("true");
+        const login = action.runs.steps.find((s: any) => String(s.uses).startsWith("azure/login@"));
+        expect(Object.keys(login.with)).to.have.members(["client-id", "tenant-id", "subscription-id"]);
+    });
+
+    it("the preview identity previews and the deploy identity deploys", () => {
+        expect(pr.jobs.preview.env.ARM_CLIENT_ID).to.equal("${{ vars.AZURE_CLIENT_ID_PREVIEW }}");
+        expect(deploy.env.ARM_CLIENT_ID).to.equal("${{ vars.AZURE_CLIENT_ID_DEPLOY }}");
+        expect(pulumiSteps(pr.jobs.preview)[0]["state-permissions"]).to.equal("rl");
+    });
+});
