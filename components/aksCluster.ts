@@ -2,12 +2,12 @@ import * as pulumi from "@pulumi/pulumi";
 import * as authorization from "@pulumi/azure-native/authorization";
 import * as containerservice from "@pulumi/azure-native/containerservice";
 import * as managedidentity from "@pulumi/azure-native/managedidentity";
-import * as monitor from "@pulumi/azure-native/monitor";
 import * as network from "@pulumi/azure-native/network";
 import * as k8s from "@pulumi/kubernetes";
 import type { AksTier, KubeloginMode } from "../config";
 import { BUILTIN_ROLES, roleDefinitionId } from "./azureRoles";
 import { kubeconfigForLoginMode } from "./kubeconfig";
+import { diagnosticsToWorkspace } from "./logAnalytics";
 
 export interface AksClusterArgs {
     /** Resource group the cluster, its egress IP and its control-plane identity live in. */
@@ -160,14 +160,7 @@ export class AksCluster extends pulumi.ComponentResource {
         }, { parent: this, dependsOn: [egressIpAccess] });
 
         if (args.logAnalyticsWorkspaceId) {
-            new monitor.DiagnosticSetting(`${name}-diagnostics`, {
-                name: "to-log-analytics",
-                resourceUri: cluster.id,
-                workspaceId: args.logAnalyticsWorkspaceId,
-                logAnalyticsDestinationType: "Dedicated",
-                logs: [{ categoryGroup: "audit", enabled: true }],
-                metrics: [{ category: "AllMetrics", enabled: true }],
-            }, { parent: this });
+            diagnosticsToWorkspace(this, `${name}-diagnostics`, cluster.id, args.logAnalyticsWorkspaceId, "audit");
         }
 
         // The deployer reaches the Kubernetes API through Entra ID + Azure RBAC, scoped to this cluster only.

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import * as monitor from "@pulumi/azure-native/monitor";
 import * as operationalinsights from "@pulumi/azure-native/operationalinsights";
 
 export interface LogAnalyticsArgs {
@@ -36,4 +37,25 @@ export class LogAnalytics extends pulumi.ComponentResource {
         this.workspaceId = workspace.id;
         this.registerOutputs({ workspaceId: this.workspaceId });
     }
+}
+
+/**
+ * Sends a resource's logs of `categoryGroup` ("audit", "allLogs") and all its metrics to a workspace, as a child of
+ * `parent`. One shape for every resource, so every diagnostic setting lands in resource-specific tables.
+ */
+export function diagnosticsToWorkspace(
+    parent: pulumi.Resource,
+    name: string,
+    resourceUri: pulumi.Input<string>,
+    workspaceId: pulumi.Input<string>,
+    categoryGroup: "audit" | "allLogs",
+): monitor.DiagnosticSetting {
+    return new monitor.DiagnosticSetting(name, {
+        name: "to-log-analytics",
+        resourceUri,
+        workspaceId,
+        logAnalyticsDestinationType: "Dedicated",
+        logs: [{ categoryGroup, enabled: true }],
+        metrics: [{ category: "AllMetrics", enabled: true }],
+    }, { parent });
 }

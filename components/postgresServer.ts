@@ -1,8 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as authorization from "@pulumi/azure-native/authorization";
 import * as dbforpostgresql from "@pulumi/azure-native/dbforpostgresql";
-import * as monitor from "@pulumi/azure-native/monitor";
 import * as random from "@pulumi/random";
+import { diagnosticsToWorkspace } from "./logAnalytics";
 import { parseCidr, type EntraPrincipalType, type PgHighAvailability, type PgSkuTier } from "../config";
 
 /** PostgreSQL's port on Azure Database for PostgreSQL Flexible Server. */
@@ -197,14 +197,7 @@ export class PostgresServer extends pulumi.ComponentResource {
             }, { parent: this });
         }
         if (args.logAnalyticsWorkspaceId) {
-            new monitor.DiagnosticSetting(`${name}-diagnostics`, {
-                name: "to-log-analytics",
-                resourceUri: server.id,
-                workspaceId: args.logAnalyticsWorkspaceId,
-                logAnalyticsDestinationType: "Dedicated",
-                logs: [{ categoryGroup: "allLogs", enabled: true }],
-                metrics: [{ category: "AllMetrics", enabled: true }],
-            }, { parent: this });
+            diagnosticsToWorkspace(this, `${name}-diagnostics`, server.id, args.logAnalyticsWorkspaceId, "allLogs");
         }
 
         this.name = server.name;
