@@ -1,6 +1,5 @@
 // Wiring only: config → components → stack outputs. Every resource except the resource group lives in a
 // component under components/.
-import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as authorization from "@pulumi/azure-native/authorization";
 import * as resources from "@pulumi/azure-native/resources";
@@ -59,7 +58,7 @@ const pg = config.postgres;
 const postgres = new PostgresServer("postgres", {
     resourceGroupName: resourceGroup.name,
     location: resourceGroup.location,
-    serverNamePrefix: `psql-${config.namePrefix}-${config.stack}`,
+    serverNamePrefix: names.postgresServerPrefix,
     version: pg.version,
     skuTier: pg.skuTier,
     skuName: pg.skuName,
@@ -90,7 +89,8 @@ const builtImage = config.apps.some(app => app.image === undefined)
         location: resourceGroup.location,
         registryNamePrefix: names.registryPrefix,
         sku: config.acrSku,
-        contextDir: path.join(__dirname, "app"),
+        // Relative to the project directory, so state does not depend on where the repository is checked out.
+        contextDir: "app",
         repository: "aks-pg-passwordless-app",
         tenantId: deployer.tenantId,
         subscriptionId: deployer.subscriptionId,

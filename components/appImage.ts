@@ -18,7 +18,7 @@ export interface AppImageArgs {
     registryNamePrefix: string;
     /** Registry SKU. */
     sku: AcrSku;
-    /** Directory holding the app's Dockerfile; the build context. */
+    /** Directory holding the app's Dockerfile; the build context (relative to the project directory). */
     contextDir: string;
     /** Repository name inside the registry. */
     repository: string;
