@@ -114,6 +114,20 @@ describe("AksCluster", () => {
         expect(mocks.named(CLUSTER, "aks-cluster").inputs.apiServerAccessProfile).to.deep.equal({ authorizedIPRanges: ["198.51.100.0/28"] });
     });
 
+    it("keeps itself patched: stable Kubernetes channel, node image OS channel, surge upgrades", async () => {
+        const { mocks } = await build();
+        const inputs = mocks.named(CLUSTER, "aks-cluster").inputs;
+        expect(inputs.autoUpgradeProfile).to.deep.equal({ upgradeChannel: "stable", nodeOSUpgradeChannel: "NodeImage" });
+        expect(inputs.agentPoolProfiles[0].upgradeSettings).to.deep.equal({ maxSurge: "33%" });
+    });
+
+    it("enforces NetworkPolicy with Cilium on Azure CNI overlay", async () => {
+        const { mocks } = await build();
+        expect(mocks.named(CLUSTER, "aks-cluster").inputs.networkProfile).to.deep.include({
+            networkPlugin: "azure", networkPluginMode: "overlay", networkDataplane: "cilium", networkPolicy: "cilium",
+        });
+    });
+
     it("runs the Azure Policy add-on", async () => {
         const { mocks } = await build();
         expect(mocks.named(CLUSTER, "aks-cluster").inputs.addonProfiles.azurepolicy).to.deep.equal({ enabled: true });

@@ -101,3 +101,17 @@ export function createAppServer(options: AppServerOptions): http.Server & { drai
     server.draining = false;
     return server;
 }
+
+/**
+ * Graceful stop: fail readiness first (so the Service stops sending traffic), stop accepting connections,
+ * finish in-flight requests, then close every database connection.
+ */
+export function drainAndStop(server: ReturnType<typeof createAppServer>, pool: Pool): Promise<void> {
+    server.draining = true;
+    return new Promise<void>((resolve, reject) => {
+        server.close(error => {
+            pool.end().then(() => (error ? reject(error) : resolve()), reject);
+        });
+        server.closeIdleConnections();
+    });
+}

@@ -3,7 +3,7 @@ import { runCheck } from "./check";
 import { workloadIdentityCredential } from "./credential";
 import { createPool, failedStep } from "./db";
 import { EnvError, readDbEnv } from "./env";
-import { createAppServer } from "./http";
+import { createAppServer, drainAndStop } from "./http";
 import { jsonLogger } from "./log";
 import { migrate } from "./migrate";
 import { EntraTokenCache } from "./tokens";
@@ -22,13 +22,9 @@ async function serve(): Promise<void> {
 
     process.once("SIGTERM", () => {
         log.log("info", "SIGTERM: draining");
-        server.draining = true; // readiness fails first, so the Service stops sending traffic
-        server.close(async () => {
-            await pool.end();
-            log.log("info", "stopped", { tokenFetches: tokens.fetches });
-            process.exit(0);
-        });
-        server.closeIdleConnections();
+        drainAndStop(server, pool).then(
+            () => { log.log("info", "stopped", { tokenFetches: tokens.fetches }); process.exit(0); },
+            error => { log.log("error", "unclean stop", { error: (error as Error).message }); process.exit(1); });
     });
 }
 

@@ -7,7 +7,7 @@ import { Client, Pool } from "pg";
 import { EXIT_CODES, runCheck } from "../src/check";
 import { createPool, failedStep } from "../src/db";
 import { readDbEnv } from "../src/env";
-import { createAppServer } from "../src/http";
+import { createAppServer, drainAndStop } from "../src/http";
 import { memoryLogger } from "../src/log";
 import { migrate } from "../src/migrate";
 import { EntraTokenCache } from "../src/tokens";
@@ -177,6 +177,24 @@ describe("against a real PostgreSQL", function () {
 
         it("POST /items rejects a body without a valid name", async () => {
             expect((await call("POST", "/items", { name: "" })).status).to.equal(400);
+        });
+
+        it("a graceful stop finishes the request in flight, then refuses new ones and closes the pool", async () => {
+            const p = createPool(readDbEnv(env()), new EntraTokenCache(credential));
+            pools.push(p);
+            const stopping = createAppServer({ pool: p, log: memoryLogger() });
+            await new Promise<void>(resolve => stopping.listen(0, "127.0.0.1", resolve));
+            const url = `http://127.0.0.1:${(stopping.address() as { port: number }).port}`;
+            await fetch(`${url}/whoami`); // opens a pooled connection
+            expect(p.totalCount).to.equal(1);
+            const inFlight = fetch(`${url}/whoami`, { headers: { connection: "close" } });
+            await new Promise(resolve => setTimeout(resolve, 5));
+            await drainAndStop(stopping, p);
+            expect((await inFlight).status).to.equal(200);
+            expect(p.totalCount, "every database connection closed").to.equal(0);
+            let refused: unknown;
+            await fetch(`${url}/healthz/live`).catch(e => { refused = e; });
+            expect(refused, "no new connections after the stop").to.be.instanceOf(Error);
         });
 
         it("an unknown route is a 404", async () => {
