@@ -3,11 +3,10 @@ import * as pulumi from "@pulumi/pulumi";
 import * as authorization from "@pulumi/azure-native/authorization";
 import * as containerregistry from "@pulumi/azure-native/containerregistry";
 import * as dockerbuild from "@pulumi/docker-build";
-import * as random from "@pulumi/random";
+import type { AcrSku } from "../config";
 import { ACR_TOKEN_USERNAME, exchangeForAcrRefreshToken } from "./acrToken";
 import { BUILTIN_ROLES, roleDefinitionId } from "./azureRoles";
-
-export type AcrSku = "Basic" | "Standard" | "Premium";
+import { globalNameSuffix } from "./globalNameSuffix";
 
 export interface AppImageArgs {
     /** Resource group of the registry. */
@@ -54,14 +53,12 @@ export class AppImage extends pulumi.ComponentResource {
     constructor(name: string, args: AppImageArgs, opts?: pulumi.ComponentResourceOptions) {
         super("aks-pg-passwordless:azure:AppImage", name, args, opts);
 
-        const suffix = new random.RandomString(`${name}-suffix`, {
-            length: 6, lower: true, upper: false, numeric: true, special: false,
-        }, { parent: this });
+        const suffix = globalNameSuffix(this, name);
 
         const registry = new containerregistry.Registry(`${name}-registry`, {
             resourceGroupName: args.resourceGroupName,
             location: args.location,
-            registryName: pulumi.interpolate`${args.registryNamePrefix}${suffix.result}`,
+            registryName: pulumi.interpolate`${args.registryNamePrefix}${suffix}`,
             sku: { name: args.sku },
             adminUserEnabled: false,
             anonymousPullEnabled: false,

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as authorization from "@pulumi/azure-native/authorization";
 import * as dbforpostgresql from "@pulumi/azure-native/dbforpostgresql";
-import * as random from "@pulumi/random";
+import { globalNameSuffix } from "./globalNameSuffix";
 import { diagnosticsToWorkspace } from "./logAnalytics";
 import { parseCidr, type EntraPrincipalType, type PgHighAvailability, type PgSkuTier } from "../config";
 
@@ -96,15 +96,13 @@ export class PostgresServer extends pulumi.ComponentResource {
     constructor(name: string, args: PostgresServerArgs, opts?: pulumi.ComponentResourceOptions) {
         super("aks-pg-passwordless:azure:PostgresServer", name, args, opts);
 
-        const suffix = new random.RandomString(`${name}-suffix`, {
-            length: 6, lower: true, upper: false, numeric: true, special: false,
-        }, { parent: this });
+        const suffix = globalNameSuffix(this, name);
 
         const zoneRedundant = args.highAvailability !== "Disabled";
         const server = new dbforpostgresql.Server(`${name}-server`, {
             resourceGroupName: args.resourceGroupName,
             location: args.location,
-            serverName: pulumi.interpolate`${args.serverNamePrefix}-${suffix.result}`,
+            serverName: pulumi.interpolate`${args.serverNamePrefix}-${suffix}`,
             version: args.version,
             sku: { name: args.skuName, tier: args.skuTier },
             storage: { storageSizeGB: args.storageSizeGb, autoGrow: "Enabled" },
