@@ -40,11 +40,6 @@ export class EntraTokenCache {
         return this.inFlight;
     }
 
-    /** Forgets the cached token, e.g. after the server refused it. */
-    invalidate(): void {
-        this.cached = undefined;
-    }
-
     private async fetch(): Promise<string> {
         this.fetches++;
         const result = await this.credential.getToken(POSTGRES_SCOPE);

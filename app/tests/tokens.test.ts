@@ -41,13 +41,4 @@ describe("EntraTokenCache", () => {
         expect((error as Error).message).to.contain("AADSTS70021");
         expect(await cache.get()).to.equal("token-1");
     });
-
-    it("invalidate forces a fresh token", async () => {
-        const credential = new RotatingCredential();
-        const cache = new EntraTokenCache(credential);
-        await cache.get();
-        credential.rotate();
-        cache.invalidate();
-        expect(await cache.get()).to.equal("token-2");
-    });
 });
