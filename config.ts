@@ -11,7 +11,13 @@ export type KubeloginMode = "azurecli" | "workloadidentity" | "msi";
 export type PgSkuTier = "Burstable" | "GeneralPurpose" | "MemoryOptimized";
 export type PgHighAvailability = "Disabled" | "ZoneRedundant" | "SameZone";
 export type EntraPrincipalType = "User" | "Group" | "ServicePrincipal";
-export type DeployerPrincipalType = "User" | "ServicePrincipal";
+/** A principal that runs `pulumi up` for a stack without bootstrap's grants (a person's own stack). */
+export interface DeployerConfig {
+    /** Entra object id. */
+    objectId: string;
+    /** User, Group or ServicePrincipal: passed to Azure so it need not look the principal up. */
+    principalType: EntraPrincipalType;
+}
 export type AcrSku = "Basic" | "Standard" | "Premium";
 
 /** An extra Azure role the app's identity gets, on exactly one resource. */
@@ -35,8 +41,8 @@ export interface AppConfig {
 }
 
 export interface EntraAdminConfig {
-    /** Object id of the PostgreSQL Entra administrator; undefined = the principal running `pulumi up`. */
-    objectId?: string;
+    /** Object id of the PostgreSQL Entra administrator (never derived from whoever runs `pulumi up`). */
+    objectId: string;
     /** The administrator's PostgreSQL login: a UPN, a group display name or a service principal name. */
     principalName: string;
     principalType: EntraPrincipalType;
@@ -48,7 +54,11 @@ export interface StackConfig {
     namePrefix: string;
     /** Create the resource group; false = it exists already (made by bootstrap/ for CI-deployed stacks). */
     createResourceGroup: boolean;
-    deployerPrincipalType: DeployerPrincipalType;
+    /**
+     * Principals granted cluster-admin on the cluster and AcrPush on the registry by the program. Stacks deployed
+     * by CI leave this empty: bootstrap/ grants its deploy identity both on the stack's resource group.
+     */
+    deployers: DeployerConfig[];
     aks: {
         tier: AksTier;
         kubernetesVersion?: string;
@@ -96,7 +106,6 @@ const PG_SKU_TIERS: readonly PgSkuTier[] = ["Burstable", "GeneralPurpose", "Memo
 const PG_HA_MODES: readonly PgHighAvailability[] = ["Disabled", "ZoneRedundant", "SameZone"];
 const PG_VERSIONS = ["16", "17", "18"] as const;
 const ENTRA_TYPES: readonly EntraPrincipalType[] = ["User", "Group", "ServicePrincipal"];
-const DEPLOYER_TYPES: readonly DeployerPrincipalType[] = ["User", "ServicePrincipal"];
 const ACR_SKUS: readonly AcrSku[] = ["Basic", "Standard", "Premium"];
 const ZONES = ["1", "2", "3"] as const;
 /** Azure Database for PostgreSQL Flexible Server premium SSD sizes (GiB). */
@@ -337,14 +346,14 @@ export function parseConfig(get: RawGetter, stack: string): Readonly<StackConfig
     if (allowedCidrs.length === 0) {
         throw new ConfigError("pgAllowedCidrs", [], "list at least the deployer's egress address (e.g. 203.0.113.7/32): `pulumi up` connects to the server to create the app roles");
     }
-    const adminObjectId = r.optionalString("pgAdminObjectId", GUID, "must be empty (the principal running `pulumi up`) or an Entra object id (a GUID)");
+    const adminObjectId = r.string("pgAdminObjectId", GUID, "must be the Entra object id (a GUID) of the PostgreSQL administrator: a group for shared stacks, yourself for a personal one (`az ad signed-in-user show --query id -o tsv`)");
 
     const config: StackConfig = {
         stack,
         location: r.string("location", /^[a-z][a-z0-9]+$/, "must be an Azure region name such as westeurope or eastus2"),
         namePrefix,
         createResourceGroup: r.boolean("createResourceGroup"),
-        deployerPrincipalType: r.oneOf("deployerPrincipalType", DEPLOYER_TYPES),
+        deployers: parseDeployers(r.json("deployers")),
         aks: {
             tier: aksTier,
             kubernetesVersion: r.optionalString("aksKubernetesVersion", /^\d+\.\d+(\.\d+)?$/, "must be empty (AKS default) or a version such as 1.33 or 1.33.2"),
@@ -396,11 +405,6 @@ export function parseConfig(get: RawGetter, stack: string): Readonly<StackConfig
             throw new ConfigError(`apps[${single}].replicas`, config.apps[single].replicas,
                 "workloadHighAvailability needs at least 2 replicas per app (a PodDisruptionBudget with one replica blocks every node drain)");
         }
-    }
-    const admin = config.postgres.admin;
-    if (admin.objectId === undefined && admin.principalType !== config.deployerPrincipalType) {
-        throw new ConfigError("pgAdminPrincipalType", admin.principalType,
-            `with pgAdminObjectId empty the administrator is the deployer, whose type is deployerPrincipalType (${config.deployerPrincipalType}); set pgAdminObjectId to make a ${admin.principalType} the administrator`);
     }
     return deepFreeze(config);
 }
@@ -504,6 +508,27 @@ function parseRoleAssignments(value: unknown, key: string): AppRoleAssignment[] 
             throw new ConfigError(`${itemKey}.roleDefinitionId`, roleDefinitionId, "must be a role definition GUID or /subscriptions/<id>/providers/Microsoft.Authorization/roleDefinitions/<GUID>");
         }
         return { scope, roleDefinitionId };
+    });
+}
+
+function parseDeployers(value: unknown): DeployerConfig[] {
+    if (!Array.isArray(value)) {
+        throw new ConfigError("deployers", value, "must be a list of {objectId, principalType}");
+    }
+    return value.map((item, i) => {
+        const key = `deployers[${i}]`;
+        const obj = (typeof item === "object" && item !== null ? item : {}) as Record<string, unknown>;
+        const unknown = Object.keys(obj).filter(k => k !== "objectId" && k !== "principalType");
+        if (unknown.length > 0) {
+            throw new ConfigError(`${key}.${unknown[0]}`, obj[unknown[0]], "is not a deployer setting (allowed: objectId, principalType)");
+        }
+        if (typeof obj.objectId !== "string" || !GUID.test(obj.objectId)) {
+            throw new ConfigError(`${key}.objectId`, obj.objectId, "must be an Entra object id (a GUID)");
+        }
+        if (typeof obj.principalType !== "string" || !(ENTRA_TYPES as readonly string[]).includes(obj.principalType)) {
+            throw new ConfigError(`${key}.principalType`, obj.principalType, `must be one of ${ENTRA_TYPES.join(", ")}`);
+        }
+        return { objectId: obj.objectId, principalType: obj.principalType as EntraPrincipalType };
     });
 }
 

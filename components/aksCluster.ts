@@ -4,9 +4,10 @@ import * as containerservice from "@pulumi/azure-native/containerservice";
 import * as managedidentity from "@pulumi/azure-native/managedidentity";
 import * as network from "@pulumi/azure-native/network";
 import * as k8s from "@pulumi/kubernetes";
-import type { AksTier, KubeloginMode } from "../config";
+import type { AksTier, DeployerConfig, KubeloginMode } from "../config";
 import { BUILTIN_ROLES, roleDefinitionId } from "./azureRoles";
-import { kubeconfigForLoginMode } from "./kubeconfig";
+import { aksServerId, clusterEndpoint, kubeconfigForLoginMode, tokenKubeconfig } from "./kubeconfig";
+import { waitForKubernetesAccess } from "./kubernetesAccess";
 import { diagnosticsToWorkspace } from "./logAnalytics";
 
 export interface AksClusterArgs {
@@ -34,11 +35,12 @@ export interface AksClusterArgs {
     tenantId: pulumi.Input<string>;
     /** Subscription that owns the built-in role definitions assigned here. */
     subscriptionId: pulumi.Input<string>;
-    /** Object id of the principal running `pulumi up`; it gets "AKS RBAC Cluster Admin" on this cluster only. */
-    deployerObjectId: pulumi.Input<string>;
-    /** The deployer's principal type, so Azure need not look it up (and race Entra replication). */
-    deployerPrincipalType: "User" | "ServicePrincipal";
-    /** kubelogin mode written into the provider's kubeconfig; never the interactive device-code default. */
+    /**
+     * Principals (from config, never "whoever runs up") given "AKS RBAC Cluster Admin" on this cluster only.
+     * Empty where bootstrap/ already granted the deploy identity the role on the resource group.
+     */
+    clusterAdmins: DeployerConfig[];
+    /** kubelogin mode of the exported kubeconfig; never the interactive device-code default. */
     kubeloginMode: KubeloginMode;
     /** Azure Policy add-on. */
     azurePolicy: boolean;
@@ -64,7 +66,7 @@ export class AksCluster extends pulumi.ComponentResource {
     public readonly kubeletObjectId: pulumi.Output<string>;
     /** The single public IPv4 address all cluster egress leaves from. */
     public readonly egressIp: pulumi.Output<string>;
-    /** kubeconfig (secret) for the deployer, using kubelogin in `kubeloginMode`. */
+    /** kubeconfig (secret) for people and scripts, using kubelogin in `kubeloginMode` with the tenant pinned. */
     public readonly kubeconfig: pulumi.Output<string>;
     /** Kubernetes provider for this cluster; pass it to everything that runs in the cluster. */
     public readonly provider: k8s.Provider;
@@ -163,34 +165,48 @@ export class AksCluster extends pulumi.ComponentResource {
             diagnosticsToWorkspace(this, `${name}-diagnostics`, cluster.id, args.logAnalyticsWorkspaceId, "audit");
         }
 
-        // The deployer reaches the Kubernetes API through Entra ID + Azure RBAC, scoped to this cluster only.
-        const deployerAccess = new authorization.RoleAssignment(`${name}-deployer-access`, {
-            principalId: args.deployerObjectId,
-            principalType: args.deployerPrincipalType,
+        // People who deploy a stack of their own reach the Kubernetes API through Entra ID + Azure RBAC, on this
+        // cluster only. The principal type is passed so Azure need not look it up (and race Entra replication).
+        const adminAccess = args.clusterAdmins.map((admin, i) => new authorization.RoleAssignment(`${name}-admin-${i}`, {
+            principalId: admin.objectId,
+            principalType: admin.principalType,
             roleDefinitionId: roleDefinitionId(args.subscriptionId, BUILTIN_ROLES.aksRbacClusterAdmin),
             scope: cluster.id,
-            description: "The principal running pulumi up manages this cluster's Kubernetes objects",
-        }, { parent: this });
+            description: "Deploys this stack: manages the cluster's Kubernetes objects",
+        }, { parent: this }));
 
         const credentials = containerservice.listManagedClusterUserCredentialsOutput({
             resourceGroupName: args.resourceGroupName,
             resourceName: cluster.name,
             format: "exec",
         }, { parent: this });
+        const userKubeconfig = credentials.kubeconfigs.apply(kubeconfigs => {
+            const raw = kubeconfigs[0]?.value;
+            if (!raw) {
+                throw new Error(`AKS returned no user kubeconfig for cluster ${args.clusterName}`);
+            }
+            return Buffer.from(raw, "base64").toString("utf8");
+        });
 
-        // Depending on the role assignment's id makes the kubeconfig usable only once the deployer may use it.
-        this.kubeconfig = pulumi.secret(pulumi
-            .all([credentials.kubeconfigs, deployerAccess.id])
-            .apply(([kubeconfigs]) => {
-                const raw = kubeconfigs[0]?.value;
-                if (!raw) {
-                    throw new Error(`AKS returned no user kubeconfig for cluster ${args.clusterName}`);
+        // For people and scripts: kubelogin, non-interactive, pinned to the tenant.
+        this.kubeconfig = pulumi.secret(pulumi.all([userKubeconfig, args.tenantId])
+            .apply(([raw, tenant]) => kubeconfigForLoginMode(raw, args.kubeloginMode, tenant)));
+
+        // For this program's provider: a token minted by the azure-native provider's own credentials only once the
+        // cluster (and any admin assignment above) exists — so it is fresh however long AKS took (see
+        // tokenKubeconfig) — and, on `up`, only after the API server really lets the deployer create namespaces.
+        const providerKubeconfig = pulumi.secret(pulumi
+            .all([userKubeconfig, ...adminAccess.map(a => a.id)])
+            .apply(async ([raw]) => {
+                const { token } = await authorization.getClientToken({ endpoint: aksServerId(raw) }, { parent: this });
+                if (!pulumi.runtime.isDryRun()) {
+                    await waitForKubernetesAccess({ ...clusterEndpoint(raw), token, verb: "create", resource: "namespaces" });
                 }
-                return kubeconfigForLoginMode(Buffer.from(raw, "base64").toString("utf8"), args.kubeloginMode);
+                return tokenKubeconfig(raw, token);
             }));
 
         this.provider = new k8s.Provider(`${name}-k8s`, {
-            kubeconfig: this.kubeconfig,
+            kubeconfig: providerKubeconfig,
             enableServerSideApply: true,
         }, { parent: this });
 

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as authorization from "@pulumi/azure-native/authorization";
 import * as containerregistry from "@pulumi/azure-native/containerregistry";
 import * as dockerbuild from "@pulumi/docker-build";
-import type { AcrSku } from "../config";
+import type { AcrSku, DeployerConfig } from "../config";
 import { ACR_TOKEN_USERNAME, exchangeForAcrRefreshToken } from "./acrToken";
 import { BUILTIN_ROLES, roleDefinitionId } from "./azureRoles";
 import { globalNameSuffix } from "./globalNameSuffix";
@@ -25,10 +25,11 @@ export interface AppImageArgs {
     tenantId: pulumi.Input<string>;
     /** Subscription that owns the built-in role definitions. */
     subscriptionId: pulumi.Input<string>;
-    /** The deployer: gets AcrPush on this registry to push the image. */
-    deployerObjectId: pulumi.Input<string>;
-    /** The deployer's principal type. */
-    deployerPrincipalType: "User" | "ServicePrincipal";
+    /**
+     * Principals (from config, never "whoever runs up") given AcrPush on this registry. Empty where bootstrap/
+     * already granted the deploy identity AcrPush on the resource group.
+     */
+    pushers: DeployerConfig[];
     /** The cluster's kubelet identity: gets AcrPull on this registry, and nothing else does. */
     kubeletObjectId: pulumi.Input<string>;
     /** Tags for the registry. */
@@ -65,15 +66,15 @@ export class AppImage extends pulumi.ComponentResource {
             tags: args.tags,
         }, { parent: this });
 
-        const push = new authorization.RoleAssignment(`${name}-deployer-push`, {
-            principalId: args.deployerObjectId,
-            principalType: args.deployerPrincipalType,
+        const push = args.pushers.map((pusher, i) => new authorization.RoleAssignment(`${name}-push-${i}`, {
+            principalId: pusher.objectId,
+            principalType: pusher.principalType,
             roleDefinitionId: roleDefinitionId(args.subscriptionId, BUILTIN_ROLES.acrPush),
             scope: registry.id,
-            description: "The principal running pulumi up pushes the app image",
-        }, { parent: this });
+            description: "Deploys this stack: pushes the app image",
+        }, { parent: this }));
 
-        new authorization.RoleAssignment(`${name}-kubelet-pull`, {
+        const pull = new authorization.RoleAssignment(`${name}-kubelet-pull`, {
             principalId: args.kubeletObjectId,
             principalType: "ServicePrincipal",
             roleDefinitionId: roleDefinitionId(args.subscriptionId, BUILTIN_ROLES.acrPull),
@@ -81,13 +82,19 @@ export class AppImage extends pulumi.ComponentResource {
             description: "AKS nodes pull the app image",
         }, { parent: this });
 
-        // The push credential is minted at deploy time from the deployer's Entra token and lives ~3 hours.
-        // Waiting on the AcrPush assignment's id keeps the exchange from racing the grant it needs.
+        // The push credential is minted at deploy time from the deployer's Entra token (fetched once the registry
+        // exists, so it is fresh in CI too) and lives ~3 hours. Waiting on the AcrPush assignments keeps the
+        // exchange from racing the grants it needs.
         const exchange = args.exchangeToken ?? exchangeForAcrRefreshToken;
-        const deployerToken = authorization.getClientTokenOutput({}, { parent: this });
         const pushPassword = pulumi.secret(pulumi
-            .all([registry.loginServer, args.tenantId, deployerToken.token, push.id])
-            .apply(([server, tenant, token]) => (pulumi.runtime.isDryRun() ? "" : exchange(server, tenant, token))));
+            .all([registry.loginServer, args.tenantId, ...push.map(p => p.id)])
+            .apply(async ([server, tenant]) => {
+                if (pulumi.runtime.isDryRun()) {
+                    return "";
+                }
+                const { token } = await authorization.getClientToken({}, { parent: this });
+                return exchange(server, tenant, token);
+            }));
 
         const image = new dockerbuild.Image(`${name}-image`, {
             context: { location: args.contextDir },
@@ -99,7 +106,9 @@ export class AppImage extends pulumi.ComponentResource {
             registries: [{ address: registry.loginServer, username: ACR_TOKEN_USERNAME, password: pushPassword }],
         }, { parent: this });
 
-        this.imageRef = image.ref;
+        // Pods that run the image start only once the kubelet may pull it: the reference resolves after the
+        // AcrPull assignment exists. (Propagation can still take minutes; the kubelet retries pulls with backoff.)
+        this.imageRef = pulumi.all([image.ref, pull.id]).apply(([ref]) => ref);
         this.loginServer = registry.loginServer;
         this.registryId = registry.id;
 

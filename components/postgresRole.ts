@@ -1,5 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
+import * as authorization from "@pulumi/azure-native/authorization";
 import * as postgresql from "@pulumi/postgresql";
+
+/** The Entra resource Azure Database for PostgreSQL accepts tokens for (scope `<resource>/.default`). */
+export const OSSRDBMS_RESOURCE = "https://ossrdbms-aad.database.windows.net";
 
 /** The security-label provider Azure's Entra extension reads to map a role to an Entra principal. */
 export const ENTRA_LABEL_PROVIDER = "pgaadauth";
@@ -16,8 +20,6 @@ export interface PostgresRoleArgs {
     port: pulumi.Input<number>;
     /** The Entra administrator's login; the deployer authenticates as it with its own Entra token. */
     adminLogin: pulumi.Input<string>;
-    /** Entra tenant the administrator's token comes from. */
-    tenantId: pulumi.Input<string>;
     /** PostgreSQL role to create; by convention the managed identity's name. */
     roleName: pulumi.Input<string>;
     /** Object (principal) id of the managed identity the role is bound to. */
@@ -45,16 +47,21 @@ export class PostgresRole extends pulumi.ComponentResource {
         super("aks-pg-passwordless:postgresql:PostgresRole", name, args, opts);
 
         // `adminLogin` only resolves once the administrator and the firewall rules exist, so this provider
-        // never tries to connect early. The token is the deployer's own (Azure CLI / OIDC in CI).
+        // never tries to connect early. The password is the deployer's own Entra token for PostgreSQL, minted
+        // by the azure-native provider's credentials at that moment rather than by the provider's
+        // `azureIdentityAuth` (DefaultAzureCredential → Azure CLI), because in CI the CLI's federated login
+        // expires minutes after `azure/login` and cannot renew (Azure/azure-cli#28708), while the server is
+        // ready 5-15 minutes in. Valid for the Entra access-token lifetime (60-90 minutes) from then.
+        const adminToken = pulumi.secret(pulumi.output(args.adminLogin).apply(async () =>
+            (await authorization.getClientToken({ endpoint: OSSRDBMS_RESOURCE }, { parent: this })).token));
         this.provider = new postgresql.Provider(`${name}-admin`, {
             host: args.host,
             port: args.port,
             database: "postgres",
             username: args.adminLogin,
+            password: adminToken,
             sslmode: "require",
             superuser: false,
-            azureIdentityAuth: true,
-            azureTenantId: args.tenantId,
             connectTimeout: 30,
         }, { parent: this });
         const asAdmin = { parent: this, provider: this.provider };

@@ -3,8 +3,9 @@ import * as pulumi from "@pulumi/pulumi";
 import * as yaml from "js-yaml";
 import { AksCluster, AksClusterArgs } from "../components/aksCluster";
 import { BUILTIN_ROLES } from "../components/azureRoles";
-import { DEPLOYER_OBJECT_ID, EGRESS_IP, issuerUrlFor, kubeletObjectIdFor, promiseOf, SUBSCRIPTION_ID, TENANT_ID } from "./mocks";
+import { AKS_SERVER_ID, DEPLOYER_OBJECT_ID, EGRESS_IP, issuerUrlFor, kubeletObjectIdFor, promiseOf, SUBSCRIPTION_ID, TENANT_ID, tokenClaims } from "./mocks";
 import { underMocks } from "./harness";
+import { KubernetesApiDouble } from "./kubernetesApiDouble";
 
 const CLUSTER = "azure-native:containerservice:ManagedCluster";
 const IP = "azure-native:network:PublicIPAddress";
@@ -23,14 +24,24 @@ const baseArgs: AksClusterArgs = {
     adminGroupObjectIds: [],
     tenantId: TENANT_ID,
     subscriptionId: SUBSCRIPTION_ID,
-    deployerObjectId: DEPLOYER_OBJECT_ID,
-    deployerPrincipalType: "User",
+    clusterAdmins: [],
     kubeloginMode: "azurecli",
     azurePolicy: true,
 };
 
-function build(overrides: Partial<AksClusterArgs> = {}) {
-    return underMocks("test", () => new AksCluster("aks", { ...baseArgs, ...overrides }));
+/** Builds the component as `pulumi up` would, with an API server that answers access reviews through `api`. */
+async function build(overrides: Partial<AksClusterArgs> = {}, options: { api?: KubernetesApiDouble; delays?: (type: string, name: string) => number } = {}) {
+    const api = options.api ?? new KubernetesApiDouble();
+    const realFetch = globalThis.fetch;
+    globalThis.fetch = api.fetch;
+    try {
+        const built = await underMocks("test", () => new AksCluster("aks", { ...baseArgs, ...overrides }), { delays: options.delays });
+        // The provider's kubeconfig resolves after the access review: wait for it while the double answers.
+        const kubeconfig = built.mocks.named("pulumi:providers:kubernetes", "aks-k8s").inputs.kubeconfig;
+        return { ...built, api, providerKubeconfig: (kubeconfig?.value ?? kubeconfig) as string };
+    } finally {
+        globalThis.fetch = realFetch;
+    }
 }
 
 const roleId = (guid: string) => `/subscriptions/${SUBSCRIPTION_ID}/providers/Microsoft.Authorization/roleDefinitions/${guid}`;
@@ -99,14 +110,19 @@ describe("AksCluster", () => {
             .and.satisfy((urns: string[]) => urns[0].endsWith("::aks-egress-ip-access"));
     });
 
-    it("gives the deployer Kubernetes cluster-admin on this cluster only", async () => {
-        const { mocks } = await build();
-        expect(mocks.named(ROLE, "aks-deployer-access").inputs).to.include({
+    it("gives each configured deployer Kubernetes cluster-admin on this cluster only", async () => {
+        const { mocks } = await build({ clusterAdmins: [{ objectId: DEPLOYER_OBJECT_ID, principalType: "User" }] });
+        expect(mocks.named(ROLE, "aks-admin-0").inputs).to.include({
             principalId: DEPLOYER_OBJECT_ID,
             principalType: "User",
             scope: mocks.named(CLUSTER, "aks-cluster").id,
             roleDefinitionId: roleId(BUILTIN_ROLES.aksRbacClusterAdmin),
         });
+    });
+
+    it("grants no Kubernetes role to whoever runs it: with no deployers configured there is no cluster role assignment", async () => {
+        const { mocks } = await build();
+        expect(mocks.ofType(ROLE).map(r => r.inputs.roleDefinitionId)).to.not.include(roleId(BUILTIN_ROLES.aksRbacClusterAdmin));
     });
 
     it("restricts the API server to the given CIDRs", async () => {
@@ -155,10 +171,11 @@ describe("AksCluster", () => {
         expect(await pulumi.isSecret(result.kubeconfig)).to.equal(true);
     });
 
-    it("the kubeconfig logs in with the configured non-interactive kubelogin mode", async () => {
+    it("the kubeconfig logs in with the configured non-interactive kubelogin mode, pinned to the tenant", async () => {
         const { result } = await build({ kubeloginMode: "workloadidentity" });
         const exec = (yaml.load(await promiseOf(result.kubeconfig)) as any).users[0].user.exec;
         expect(exec.args).to.include.ordered.members(["get-token", "--login", "workloadidentity"]);
+        expect(exec.args.slice(exec.args.indexOf("--tenant-id"), exec.args.indexOf("--tenant-id") + 2)).to.deep.equal(["--tenant-id", TENANT_ID]);
         expect(exec.args).to.not.include("devicecode");
     });
 
@@ -168,10 +185,49 @@ describe("AksCluster", () => {
         expect(call?.inputs).to.include({ resourceGroupName: "rg-test", resourceName: "aks-test", format: "exec" });
     });
 
-    it("the Kubernetes provider is built from the component's kubeconfig", async () => {
-        const { mocks, result } = await build();
-        const provider = mocks.named("pulumi:providers:kubernetes", "aks-k8s");
-        // The mock monitor sees the secret in its wire form: { <secret signature>: …, value }.
-        expect(provider.inputs.kubeconfig.value).to.equal(await promiseOf(result.kubeconfig));
+    it("the Kubernetes provider talks to this cluster's API server with its CA, nothing from ~/.kube/config", async () => {
+        const { providerKubeconfig, result } = await build();
+        const exported = yaml.load(await promiseOf(result.kubeconfig)) as any;
+        expect((yaml.load(providerKubeconfig) as any).clusters).to.deep.equal(exported.clusters);
+    });
+
+    it("the provider's kubeconfig is a secret", async () => {
+        const { mocks } = await build();
+        // The mock monitor sees a secret in its wire form: { <secret signature>: …, value }.
+        expect(mocks.named("pulumi:providers:kubernetes", "aks-k8s").inputs.kubeconfig).to.have.property("value");
+    });
+
+    // In CI the Azure CLI's federated login expires minutes after azure/login and cannot renew
+    // (Azure/azure-cli#28708); AKS takes 5-15 minutes. So the provider must not exec `kubelogin --login azurecli`
+    // when it first connects: it carries a token the azure-native provider minted once the cluster existed.
+    it("the provider needs no CLI login: it carries a bearer token for the AKS server app, no exec plugin", async () => {
+        const { providerKubeconfig } = await build();
+        const user = (yaml.load(providerKubeconfig) as any).users[0].user;
+        expect(user).to.not.have.property("exec");
+        expect(tokenClaims(user.token).aud).to.equal(AKS_SERVER_ID);
+    });
+
+    it("the provider's token is minted only after the (slow) cluster exists, so it is fresh when first used", async () => {
+        const { mocks, providerKubeconfig } = await build({}, { delays: (type) => (type === CLUSTER ? 300 : 0) });
+        const token = (yaml.load(providerKubeconfig) as any).users[0].user.token;
+        expect(tokenClaims(token).iat).to.be.at.least(mocks.named(CLUSTER, "aks-cluster").createdAt);
+    });
+
+    it("the provider's kubeconfig resolves only once the API server allows creating namespaces (Azure RBAC propagation)", async () => {
+        const api = new KubernetesApiDouble(1);
+        const { providerKubeconfig } = await build({}, { api });
+        expect(api.reviews).to.have.length(2);
+        expect(api.reviews.map(r => r.resourceAttributes)).to.deep.equal([
+            { verb: "create", resource: "namespaces", group: "" }, { verb: "create", resource: "namespaces", group: "" },
+        ]);
+        expect(api.reviews[1].token).to.equal((yaml.load(providerKubeconfig) as any).users[0].user.token);
+    });
+
+    it("checks access only after the configured deployers' cluster role assignments exist", async () => {
+        const api = new KubernetesApiDouble();
+        const { mocks } = await build({ clusterAdmins: [{ objectId: DEPLOYER_OBJECT_ID, principalType: "User" }] },
+            { api, delays: (type) => (type === ROLE ? 200 : 0) });
+        const mocksStart = Date.now() - mocks.elapsed();
+        expect(api.reviews[0].epochMs - mocksStart).to.be.at.least(mocks.named(ROLE, "aks-admin-0").createdAt);
     });
 });

@@ -22,8 +22,7 @@ function build(exchange: AcrExchangeDouble, preview = false) {
         repository: "aks-pg-passwordless-app",
         tenantId: TENANT_ID,
         subscriptionId: SUBSCRIPTION_ID,
-        deployerObjectId: DEPLOYER_OBJECT_ID,
-        deployerPrincipalType: "User",
+        pushers: [{ objectId: DEPLOYER_OBJECT_ID, principalType: "User" }],
         kubeletObjectId: KUBELET,
         exchangeToken: exchange.exchange,
     };
@@ -57,11 +56,25 @@ describe("AppImage", () => {
         expect(await promiseOf(result.imageRef)).to.match(new RegExp(`^acrpgwitest[a-z0-9]{6}\\.azurecr\\.io/aks-pg-passwordless-app@${IMAGE_DIGEST}$`));
     });
 
-    it("the deployer may push to this registry only", async () => {
+    it("each configured deployer may push to this registry only", async () => {
         const { mocks } = await build(new AcrExchangeDouble());
-        expect(mocks.named(ROLE, "img-deployer-push").inputs).to.include({
-            principalId: DEPLOYER_OBJECT_ID, scope: mocks.named(REGISTRY, "img-registry").id, roleDefinitionId: roleId(BUILTIN_ROLES.acrPush),
+        expect(mocks.named(ROLE, "img-push-0").inputs).to.include({
+            principalId: DEPLOYER_OBJECT_ID, principalType: "User", scope: mocks.named(REGISTRY, "img-registry").id, roleDefinitionId: roleId(BUILTIN_ROLES.acrPush),
         });
+    });
+
+    it("the image reference resolves only after the kubelet's AcrPull assignment exists, so pods never start before it", async () => {
+        let resolvedAt = -1;
+        const { mocks } = await underMocks("test", m => {
+            const image = new AppImage("img", {
+                resourceGroupName: "rg-test", location: "westeurope", registryNamePrefix: "acrpgwitest", sku: "Basic",
+                contextDir: path.join(ROOT, "app"), repository: "r", tenantId: TENANT_ID, subscriptionId: SUBSCRIPTION_ID,
+                pushers: [], kubeletObjectId: KUBELET, exchangeToken: new AcrExchangeDouble().exchange,
+            });
+            image.imageRef.apply(ref => { resolvedAt = m.elapsed(); return ref; });
+            return image;
+        }, { delays: (type, name) => (type === ROLE && name === "img-kubelet-pull" ? 60 : 0) });
+        expect(resolvedAt).to.be.at.least(mocks.named(ROLE, "img-kubelet-pull").createdAt);
     });
 
     it("the kubelet identity may pull from this registry only", async () => {
@@ -81,16 +94,16 @@ describe("AppImage", () => {
         expect(registries.value).to.deep.equal([{ address: registry.loginServer, username: "00000000-0000-0000-0000-000000000000", password: AcrExchangeDouble.REFRESH_TOKEN }]);
     });
 
-    it("asks ACR for the token only after the deployer's AcrPush grant exists", async () => {
+    it("asks ACR for the token only after the configured deployer's AcrPush grant exists", async () => {
         let exchangedAt = -1;
         const exchange = new AcrExchangeDouble();
         const { mocks } = await underMocks("test", m => new AppImage("img", {
             resourceGroupName: "rg-test", location: "westeurope", registryNamePrefix: "acrpgwitest", sku: "Basic",
             contextDir: path.join(ROOT, "app"), repository: "r", tenantId: TENANT_ID, subscriptionId: SUBSCRIPTION_ID,
-            deployerObjectId: DEPLOYER_OBJECT_ID, deployerPrincipalType: "User", kubeletObjectId: KUBELET,
+            pushers: [{ objectId: DEPLOYER_OBJECT_ID, principalType: "User" }], kubeletObjectId: KUBELET,
             exchangeToken: async (server, tenant, token) => { exchangedAt = m.elapsed(); return exchange.exchange(server, tenant, token); },
-        }), { delays: (type, name) => (type === ROLE && name === "img-deployer-push" ? 40 : 0) });
-        expect(exchangedAt).to.be.at.least(mocks.named(ROLE, "img-deployer-push").createdAt);
+        }), { delays: (type, name) => (type === ROLE && name === "img-push-0" ? 40 : 0) });
+        expect(exchangedAt).to.be.at.least(mocks.named(ROLE, "img-push-0").createdAt);
     });
 
     it("a preview neither builds nor asks ACR for a token", async () => {

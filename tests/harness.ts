@@ -6,13 +6,15 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as yaml from "js-yaml";
 import { PROJECT } from "../config";
-import { AcrExchangeDouble, AzureMocks, Delays } from "./mocks";
+import { KubernetesApiDouble } from "./kubernetesApiDouble";
+import { AcrExchangeDouble, AzureMocks, Delays, DEPLOYER_OBJECT_ID } from "./mocks";
 
 export const ROOT = path.resolve(__dirname, "..");
 
 /** What `README → Set up` tells each person to `pulumi config set`, per stack. */
 export const SETUP_VALUES: Record<string, Record<string, unknown>> = {
     dev: {
+        pgAdminObjectId: DEPLOYER_OBJECT_ID,
         pgAdminPrincipalName: "ada@contoso.onmicrosoft.com",
         pgAllowedCidrs: ["198.51.100.23/32"],
     },
@@ -22,7 +24,6 @@ export const SETUP_VALUES: Record<string, Record<string, unknown>> = {
         pgAdminPrincipalType: "Group",
         pgAllowedCidrs: ["198.51.100.0/28"],
         aksApiServerAuthorizedCidrs: ["198.51.100.0/28"],
-        deployerPrincipalType: "ServicePrincipal",
     },
 };
 
@@ -57,8 +58,10 @@ export function stackConfig(stack: string, overrides: Record<string, unknown> = 
 
 export interface ProgramRun {
     mocks: AzureMocks;
-    /** Requests the program made to ACR's token exchange endpoint (the only network it may touch). */
+    /** Requests the program made to ACR's token exchange endpoint. */
     acr: AcrExchangeDouble;
+    /** Access reviews the program sent to the cluster's API server. */
+    kubernetes: KubernetesApiDouble;
     /** index.ts's exports (stack outputs). */
     outputs: Record<string, any>;
 }
@@ -76,6 +79,8 @@ export interface RunOptions {
     delays?: Delays;
     /** Mocks to record into (to inspect a run that throws); fresh ones by default. */
     mocks?: AzureMocks;
+    /** The API server's answers to access reviews; allowed at once by default. */
+    kubernetes?: KubernetesApiDouble;
 }
 
 const waitForRPCs = (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs;
@@ -86,7 +91,7 @@ const waitForRPCs = (pulumi.runtime as unknown as { waitForRPCs(): Promise<void>
  */
 export async function underMocks<T>(
     stack: string,
-    build: (mocks: AzureMocks) => T,
+    build: (mocks: AzureMocks) => T | Promise<T>,
     options: { preview?: boolean; delays?: Delays; config?: Record<string, string>; mocks?: AzureMocks; project?: string } = {},
 ): Promise<{ mocks: AzureMocks; result: T }> {
     const mocks = options.mocks ?? new AzureMocks(options.delays);
@@ -99,7 +104,7 @@ export async function underMocks<T>(
             mocks.options.set(args.name, args.opts);
             return undefined;
         });
-        result = build(mocks);
+        result = await build(mocks);
         return {};
     });
     await waitForRPCs();
@@ -118,16 +123,22 @@ export function freshProjectModules(): void {
 /** Runs index.ts once with `stack`'s effective config, under fresh mocks and a fresh copy of its modules. */
 export async function runProgram(options: RunOptions): Promise<ProgramRun> {
     freshProjectModules();
-    // The program's only network call is the ACR token exchange; every other call fails the test.
+    // The program's only network calls are the ACR token exchange and the API server's access review; every
+    // other call fails the test.
     const acr = new AcrExchangeDouble();
+    const kubernetes = options.kubernetes ?? new KubernetesApiDouble();
     const realFetch = globalThis.fetch;
-    globalThis.fetch = acr.fetch;
+    globalThis.fetch = (input, init) => (kubernetes.handles(String(input)) ? kubernetes.fetch(input, init) : acr.fetch(input, init));
     try {
         const { mocks, result } = await underMocks(options.stackName ?? options.stack,
-            // eslint-disable-next-line @typescript-eslint/no-require-imports
-            () => require(path.join(ROOT, "index.ts")) as Record<string, any>,
+            async () => {
+                // index.ts exports the program as an async function, as `pulumi up` runs it.
+                // eslint-disable-next-line @typescript-eslint/no-require-imports
+                const program = require(path.join(ROOT, "index.ts")) as () => Promise<Record<string, any>>;
+                return program();
+            },
             { ...options, config: stackConfig(options.stack, options.overrides) });
-        return { mocks, acr, outputs: result };
+        return { mocks, acr, kubernetes, outputs: result };
     } finally {
         globalThis.fetch = realFetch;
     }

@@ -9,8 +9,23 @@ export const SUBSCRIPTION_ID = "0b1f6471-1bf0-4dda-aec3-cb9272f09590";
 export const DEPLOYER_OBJECT_ID = "5a7c3a8e-0f0d-4c3b-9d57-3c1a2b4e5f60";
 export const DEPLOYER_CLIENT_ID = "04b07795-8ddb-461a-bbee-02f9e1bf7b46";
 export const EGRESS_IP = "20.61.17.42";
-/** What getClientToken returns: stands in for the deployer's Entra access token for ARM. */
+/** What getClientToken returns for ARM (no endpoint): stands in for the deployer's Entra access token. */
 export const DEPLOYER_ARM_TOKEN = "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.deployer-arm-token.sig";
+
+/**
+ * Entra access tokens for other resources, as getClientToken({endpoint}) would mint them: the audience and the
+ * moment of minting are readable (like a JWT's `aud` and `iat`), so tests can tell which token a provider got
+ * and whether it was minted after what it waited for. Entra's default lifetime is 60-90 minutes.
+ */
+export function entraTokenFor(endpoint: string, mintedAtMs: number): string {
+    const claims = Buffer.from(JSON.stringify({ aud: endpoint, iat: mintedAtMs })).toString("base64url");
+    return `eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.${claims}.sig`;
+}
+
+/** The claims of a token made by entraTokenFor. */
+export function tokenClaims(token: string): { aud: string; iat: number } {
+    return JSON.parse(Buffer.from(token.split(".")[1], "base64url").toString("utf8"));
+}
 export const IMAGE_DIGEST = `sha256:${"4f".repeat(32)}`;
 /** The server id AKS-managed Entra integration puts in every kubelogin kubeconfig. */
 export const AKS_SERVER_ID = "6dae42f8-4368-4678-94ff-3960e28e3630";
@@ -130,6 +145,9 @@ export class AzureMocks implements pulumi.runtime.Mocks {
     /** Resource options as the program passed them, by logical name (filled by the harness's transformation). */
     public readonly options = new Map<string, pulumi.CustomResourceOptions>();
 
+    /** The identity the azure-native provider is signed in as (getClientConfig); a test may run as someone else. */
+    public runner = { objectId: DEPLOYER_OBJECT_ID, clientId: DEPLOYER_CLIENT_ID };
+
     constructor(private readonly delays: Delays = () => 0) {}
 
     async newResource(args: pulumi.runtime.MockResourceArgs): Promise<{ id: string; state: Record<string, any> }> {
@@ -151,7 +169,7 @@ export class AzureMocks implements pulumi.runtime.Mocks {
         this.calls.push({ token: args.token, inputs: args.inputs });
         switch (args.token) {
             case "azure-native:authorization:getClientConfig":
-                return { clientId: DEPLOYER_CLIENT_ID, objectId: DEPLOYER_OBJECT_ID, subscriptionId: SUBSCRIPTION_ID, tenantId: TENANT_ID };
+                return { clientId: this.runner.clientId, objectId: this.runner.objectId, subscriptionId: SUBSCRIPTION_ID, tenantId: TENANT_ID };
             case "azure-native:resources:getResourceGroup":
                 return {
                     name: args.inputs.resourceGroupName,
@@ -159,7 +177,7 @@ export class AzureMocks implements pulumi.runtime.Mocks {
                     id: `/subscriptions/${SUBSCRIPTION_ID}/resourceGroups/${args.inputs.resourceGroupName}`,
                 };
             case "azure-native:authorization:getClientToken":
-                return { token: DEPLOYER_ARM_TOKEN };
+                return { token: args.inputs.endpoint ? entraTokenFor(args.inputs.endpoint, this.elapsed()) : DEPLOYER_ARM_TOKEN };
             case "azure-native:containerservice:listManagedClusterUserCredentials":
                 return {
                     kubeconfigs: [{

@@ -1,6 +1,6 @@
 import { expect } from "chai";
-import { PostgresRole, PostgresRoleArgs } from "../components/postgresRole";
-import { principalIdFor, promiseOf, TENANT_ID } from "./mocks";
+import { OSSRDBMS_RESOURCE, PostgresRole, PostgresRoleArgs } from "../components/postgresRole";
+import { principalIdFor, promiseOf, tokenClaims } from "./mocks";
 import { underMocks } from "./harness";
 
 const PROVIDER = "pulumi:providers:postgresql";
@@ -14,7 +14,6 @@ const baseArgs: PostgresRoleArgs = {
     host: FQDN,
     port: 5432,
     adminLogin: "ada@contoso.onmicrosoft.com",
-    tenantId: TENANT_ID,
     roleName: "id-test-orders",
     principalId: principalIdFor("id-test-orders"),
     databaseName: "orders",
@@ -30,15 +29,25 @@ describe("PostgresRole", () => {
         const { mocks } = await build();
         const inputs = mocks.named(PROVIDER, "orders-postgres-admin").inputs;
         expect(inputs).to.include({ host: FQDN, username: "ada@contoso.onmicrosoft.com", sslmode: "require", database: "postgres" });
-        expect(String(inputs.azureIdentityAuth)).to.equal("true");
-        expect(inputs.azureTenantId).to.equal(TENANT_ID);
         expect(String(inputs.superuser)).to.equal("false");
         expect(String(inputs.port)).to.equal("5432");
     });
 
-    it("the provider is given no password", async () => {
+    // The provider's own azureIdentityAuth goes through the Azure CLI, whose federated login in CI expires minutes
+    // after azure/login (Azure/azure-cli#28708) — before the server is ready. The token comes from the azure-native
+    // provider's credentials instead, minted when the administrator login resolves (i.e. the server is ready).
+    it("the provider's password is an Entra token for PostgreSQL minted by the azure-native credentials, never the CLI", async () => {
         const { mocks } = await build();
-        expect(mocks.named(PROVIDER, "orders-postgres-admin").inputs).to.not.have.any.keys("password");
+        const inputs = mocks.named(PROVIDER, "orders-postgres-admin").inputs;
+        expect(inputs).to.not.have.any.keys("azureIdentityAuth");
+        expect(tokenClaims(inputs.password.value).aud).to.equal(OSSRDBMS_RESOURCE);
+    });
+
+    it("the token in the provider's config is a secret", async () => {
+        const { mocks } = await build();
+        const password = mocks.named(PROVIDER, "orders-postgres-admin").inputs.password;
+        expect(password).to.have.property("value");
+        expect(Object.keys(password)).to.have.length(2); // { <secret signature>, value }
     });
 
     it("creates a LOGIN role named after the identity, with no password and no admin powers", async () => {

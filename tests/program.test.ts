@@ -1,8 +1,9 @@
 import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError } from "../config";
+import { OSSRDBMS_RESOURCE } from "../components/postgresRole";
 import {
-    AcrExchangeDouble, AzureMocks, clientIdFor, DEPLOYER_ARM_TOKEN, IMAGE_DIGEST, kubeletObjectIdFor, DEPLOYER_OBJECT_ID, EGRESS_IP, issuerUrlFor, principalIdFor, promiseOf, RecordedResource, TENANT_ID,
+    AcrExchangeDouble, AzureMocks, clientIdFor, DEPLOYER_ARM_TOKEN, IMAGE_DIGEST, kubeletObjectIdFor, DEPLOYER_OBJECT_ID, EGRESS_IP, issuerUrlFor, principalIdFor, promiseOf, RecordedResource, TENANT_ID, tokenClaims,
 } from "./mocks";
 import { ProgramRun, runProgram, SETUP_VALUES } from "./harness";
 
@@ -50,14 +51,27 @@ function entriesDeep(value: unknown, path = ""): [string, unknown][] {
 }
 
 /**
- * Inputs that could carry a password: any key naming one, except the switch that turns password auth off and
+ * Inputs that could carry a password: any key naming one, except the switch that turns password auth off,
  * the image push credential — which must be exactly the short-lived token ACR's exchange minted from the
- * deployer's Entra token at deploy time (asserted separately), never a stored value.
+ * deployer's Entra token at deploy time (asserted separately), never a stored value — and the PostgreSQL
+ * provider's, which must be exactly an Entra access token for PostgreSQL minted at deploy time.
  */
+function isEntraPostgresToken(value: unknown): boolean {
+    try {
+        return typeof value === "string" && tokenClaims(value).aud === OSSRDBMS_RESOURCE;
+    } catch {
+        return false;
+    }
+}
+
 function passwordInputs(r: RecordedResource): string[] {
     return entriesDeep(r.inputs)
         .filter(([key, value]) => /password/i.test(key)
             && !(key === ".authConfig.passwordAuth" && value === "Disabled")
+            // The secret wrapper ({ <signature>: <secret sig>, value }) around exactly an Entra token for PostgreSQL.
+            && !(r.type === T.pgProvider && key === ".password" && isEntraPostgresToken((value as { value?: unknown })?.value))
+            && !(r.type === T.pgProvider && key === `.password.${pulumi.runtime.specialSigKey}` && value === pulumi.runtime.specialSecretSig)
+            && !(r.type === T.pgProvider && key === ".password.value" && isEntraPostgresToken(value))
             && !(r.type === T.image && /^\.registries(\.value)?\[\d+\]\.password$/.test(key) && value === AcrExchangeDouble.REFRESH_TOKEN))
         .map(([key]) => key);
 }
@@ -116,10 +130,10 @@ for (const stack of ["dev", "prod"]) {
             expect(run.mocks.named(T.rule, "postgres-fw-aks-egress").inputs).to.include({ startIpAddress: EGRESS_IP, endIpAddress: EGRESS_IP });
         });
 
-        it("the role step connects with the administrator login and tenant the server was given", () => {
+        it("the role step connects with the administrator login the server was given, and a token for PostgreSQL", () => {
             const provider = run.mocks.named(T.pgProvider, "demo-postgres-admin").inputs;
             expect(provider.username).to.equal(SETUP_VALUES[stack].pgAdminPrincipalName);
-            expect(provider.azureTenantId).to.equal(TENANT_ID);
+            expect(isEntraPostgresToken(provider.password.value)).to.equal(true);
             expect(run.mocks.named(T.admin, "postgres-entra-admin").inputs.principalName).to.equal(SETUP_VALUES[stack].pgAdminPrincipalName);
         });
 
@@ -129,8 +143,9 @@ for (const stack of ["dev", "prod"]) {
             });
         });
 
-        it("the deployer gets Kubernetes admin on the cluster through Azure RBAC", () => {
-            expect(run.mocks.named(T.roleAssignment, "aks-deployer-access").inputs.principalId).to.equal(DEPLOYER_OBJECT_ID);
+        it("no role is assigned to whoever runs the program: only the control plane, the kubelet and the apps get roles", () => {
+            const principals = run.mocks.ofType(T.roleAssignment).map(r => r.inputs.principalId);
+            expect(principals).to.not.include(DEPLOYER_OBJECT_ID);
         });
 
         it("every Kubernetes object is created through the cluster's own provider", () => {
@@ -311,7 +326,7 @@ describe("program: stack differences", () => {
         }
     });
 
-    it("prod's administrator is the configured Entra group; dev's is the deployer", () => {
+    it("prod's administrator is the configured Entra group; dev's the configured user", () => {
         expect(prod.mocks.named(T.admin, "postgres-entra-admin").inputs).to.include({
             objectId: SETUP_VALUES.prod.pgAdminObjectId, principalType: "Group",
         });
@@ -424,6 +439,75 @@ describe("program: bad config stops the program before any resource", () => {
         expect((error as Error).name).to.equal(ConfigError.name);
         expect((error as Error).message).to.contain('"aks-pg-passwordless:pgSkuTier" = "Basic"');
         expect(mocks.resources.filter(r => r.type !== "pulumi:pulumi:Stack")).to.deep.equal([]);
+    });
+});
+
+// D3: a stack's resources never depend on who runs the program. Today's shape keyed the Entra admin, the
+// cluster-admin and the AcrPush assignments on getClientConfig, so a preview by CI's preview identity showed
+// replacements on an unchanged main, and two colleagues fought over one stack.
+describe("program: a stack does not depend on who runs it", () => {
+    const SOMEONE_ELSE = { objectId: "9c1d2e3f-4a5b-4c6d-8e7f-0a1b2c3d4e5f", clientId: "1e2d3c4b-5a69-4788-9a0b-c1d2e3f4a5b6" };
+
+    /** Every resource's type, name and inputs, leaving out the credentials providers use (D3 allows those to differ). */
+    function planOf(run: ProgramRun): string[] {
+        return run.mocks.resources.map(r => {
+            const inputs = { ...r.inputs };
+            if (r.type === T.k8sProvider) delete inputs.kubeconfig;
+            if (r.type === T.pgProvider) delete inputs.password;
+            return `${r.type}::${r.name}::${JSON.stringify(inputs)}`;
+        }).sort();
+    }
+
+    async function runAs(stack: string, runner: typeof SOMEONE_ELSE | undefined, preview: boolean): Promise<ProgramRun> {
+        const mocks = new AzureMocks();
+        if (runner) mocks.runner = runner;
+        return runProgram({ stack, preview, mocks });
+    }
+
+    it("dev: a preview by another identity (CI's preview identity) plans exactly the resources the deployer's does", async () => {
+        const mine = await runAs("dev", undefined, true);
+        const theirs = await runAs("dev", SOMEONE_ELSE, true);
+        expect(planOf(theirs)).to.deep.equal(planOf(mine));
+    });
+
+    it("prod: an up by another member of the administrator group plans exactly the same resources", async () => {
+        const mine = await runAs("prod", undefined, false);
+        const theirs = await runAs("prod", SOMEONE_ELSE, false);
+        expect(planOf(theirs)).to.deep.equal(planOf(mine));
+    });
+});
+
+// The PostgreSQL provider logs in as the configured Entra admin with the runner's own token: a runner that is not
+// that admin would fail with 28P01 halfway through a deploy. Point 8: fail before anything changes instead.
+describe("program: the identity running up must be able to log in as the PostgreSQL administrator", () => {
+    const INTRUDER = { objectId: "0f9e8d7c-6b5a-4948-8372-6f5e4d3c2b1a", clientId: "7a6b5c4d-3e2f-4a1b-9c8d-7e6f5a4b3c2d" };
+
+    it("an up by someone other than a user administrator fails at start, naming both, and registers nothing", async () => {
+        const mocks = new AzureMocks();
+        mocks.runner = INTRUDER;
+        let error: unknown;
+        try {
+            await runProgram({ stack: "dev", mocks });
+        } catch (e) {
+            error = e;
+        }
+        expect((error as Error)?.message).to.contain(`runs as object id ${INTRUDER.objectId}`)
+            .and.to.contain(`"${SETUP_VALUES.dev.pgAdminPrincipalName}" (object id ${DEPLOYER_OBJECT_ID})`);
+        expect(mocks.resources.filter(r => r.type !== "pulumi:pulumi:Stack")).to.deep.equal([]);
+    });
+
+    it("a preview by that identity (read-only CI) still works", async () => {
+        const mocks = new AzureMocks();
+        mocks.runner = INTRUDER;
+        const run = await runProgram({ stack: "dev", preview: true, mocks });
+        expect(run.mocks.ofType(T.cluster)).to.have.length(1);
+    });
+
+    it("with a group administrator (prod) any identity may run: membership needs Microsoft Graph, so it is not checked", async () => {
+        const mocks = new AzureMocks();
+        mocks.runner = INTRUDER;
+        const run = await runProgram({ stack: "prod", mocks });
+        expect(run.mocks.ofType(T.server)).to.have.length(1);
     });
 });
 
