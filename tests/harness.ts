@@ -32,7 +32,7 @@ function configValue(value: unknown): string {
 }
 
 /** The effective config of `stack` as bare keys → Pulumi's string encoding (JSON for lists and objects). */
-export function stackConfig(stack: string, overrides: Record<string, unknown> = {}): Record<string, string> {
+export function stackConfig(stack: string, overrides: Record<string, unknown> = {}, withSetupValues = true): Record<string, string> {
     const project = yaml.load(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")) as {
         name: string;
         config: Record<string, { default?: unknown }>;
@@ -52,7 +52,7 @@ export function stackConfig(stack: string, overrides: Record<string, unknown> = 
     for (const [key, value] of Object.entries(stackFile.config)) {
         values[key.replace(`${PROJECT}:`, "")] = value;
     }
-    Object.assign(values, SETUP_VALUES[stack] ?? {}, overrides);
+    Object.assign(values, withSetupValues ? SETUP_VALUES[stack] ?? {} : {}, overrides);
     return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, configValue(v)]));
 }
 
@@ -81,6 +81,8 @@ export interface RunOptions {
     mocks?: AzureMocks;
     /** The API server's answers to access reviews; allowed at once by default. */
     kubernetes?: KubernetesApiDouble;
+    /** Add the README's per-person set-up values (tests); false evaluates the stack files alone (the plan). */
+    withSetupValues?: boolean;
 }
 
 const waitForRPCs = (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs;
@@ -100,8 +102,12 @@ export async function underMocks<T>(
     pulumi.runtime.setAllConfig(Object.fromEntries(Object.entries(options.config ?? {}).map(([k, v]) => [`${project}:${k}`, v])));
     let result: T | undefined;
     await pulumi.runtime.runInPulumiStack(async () => {
+        const names = new Map<pulumi.Resource, string>();
         pulumi.runtime.registerStackTransformation(args => {
             mocks.options.set(args.name, args.opts);
+            names.set(args.resource, args.name);
+            const parent = args.opts.parent ? names.get(args.opts.parent) : undefined;
+            mocks.registrations.push({ type: args.type, name: args.name, parent, custom: args.resource instanceof pulumi.CustomResource });
             return undefined;
         });
         result = await build(mocks);
@@ -137,7 +143,7 @@ export async function runProgram(options: RunOptions): Promise<ProgramRun> {
                 const program = require(path.join(ROOT, "index.ts")) as () => Promise<Record<string, any>>;
                 return program();
             },
-            { ...options, config: stackConfig(options.stack, options.overrides) });
+            { ...options, config: stackConfig(options.stack, options.overrides, options.withSetupValues ?? true) });
         return { mocks, acr, kubernetes, outputs: result };
     } finally {
         globalThis.fetch = realFetch;

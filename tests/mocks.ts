@@ -144,6 +144,8 @@ export class AzureMocks implements pulumi.runtime.Mocks {
 
     /** Resource options as the program passed them, by logical name (filled by the harness's transformation). */
     public readonly options = new Map<string, pulumi.CustomResourceOptions>();
+    /** Every registration, components included, with its parent's logical name (filled by the harness). */
+    public readonly registrations: { type: string; name: string; parent?: string; custom: boolean }[] = [];
 
     /** The identity the azure-native provider is signed in as (getClientConfig); a test may run as someone else. */
     public runner = { objectId: DEPLOYER_OBJECT_ID, clientId: DEPLOYER_CLIENT_ID };
