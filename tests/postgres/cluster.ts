@@ -9,7 +9,7 @@
 //
 // Every connection, local or TCP, authenticates with scram-sha-256 (initdb --auth); the cluster lives in a
 // temp dir on a free loopback port and `stop()` removes it.
-import { spawn } from "child_process";
+import { spawn, spawnSync } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as net from "net";
@@ -42,6 +42,31 @@ export function binDirOf(major: Major): string {
         }
     }
     return path.join(native, "bin");
+}
+
+const copies = new Map<string, string>();
+
+/**
+ * As root, the server runs as `postgres`, which cannot reach a checkout under a private directory (e.g. /root):
+ * then it runs a copy of the binaries from the temp dir, removed when the process exits.
+ */
+function reachableBy(user: string, bin: string): string {
+    if (spawnSync("runuser", ["-u", user, "--", "test", "-x", path.join(bin, "postgres")]).status === 0) {
+        return bin;
+    }
+    let copy = copies.get(bin);
+    if (!copy) {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pgbin-"));
+        process.once("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
+        fs.chmodSync(dir, 0o755);
+        const cp = spawnSync("cp", ["-a", path.dirname(bin), dir], { encoding: "utf8" });
+        if (cp.status !== 0) {
+            throw new Error(`copying ${path.dirname(bin)} for user ${user} failed: ${cp.stderr}`);
+        }
+        copy = path.join(dir, path.basename(path.dirname(bin)), "bin");
+        copies.set(bin, copy);
+    }
+    return copy;
 }
 
 function freePort(): Promise<number> {
@@ -82,9 +107,9 @@ export class Cluster {
      * `azure_pg_admin` and the administrator `adminName`.
      */
     static async start(major: Major, adminName: string, count = 1): Promise<Cluster[]> {
-        const bin = binDirOf(major);
         // initdb and postgres refuse to run as root; Debian's postgresql package (which .ci/run installs) has the user.
         const asUser = process.getuid?.() === 0 ? ["runuser", "-u", "postgres", "--"] : [];
+        const bin = asUser.length > 0 ? reachableBy("postgres", binDirOf(major)) : binDirOf(major);
         const made: Cluster[] = [];
         const template = await Cluster.make(major, bin, asUser);
         try {
