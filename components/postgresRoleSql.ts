@@ -50,14 +50,14 @@ export function quoteLiteral(value: string): string {
  * The statements, in order, as the server's administrator (CREATEROLE, CREATEDB, not a superuser, not the
  * owner of anything it did not create) runs them.
  *
- * Why `admins-member`: GRANT and REVOKE on a database take effect as its owner only for the owner or a role
- * that has the owner's privileges (PostgreSQL docs, GRANT: "… performed as though it were issued by the
- * owner"). From PostgreSQL 16 a CREATEROLE role gets ADMIN OPTION on the roles it creates but, with
- * `createrole_self_grant` at its default, neither INHERIT nor SET — so without this membership the administrator's
- * `REVOKE … FROM PUBLIC` on a database the app role owns revokes nothing (a WARNING, no error). Granting the
- * app role to `azure_pg_admin` (by the administrator, who holds ADMIN OPTION) lets every administrator act as
- * the owner, also after the Entra administrator is replaced; administrators can already SET ROLE to the roles
- * they create, so this widens nothing.
+ * Why `admins-member`: PostgreSQL applies a GRANT or REVOKE on a database as its owner only when the role issuing
+ * it is the owner or has the owner's privileges (PostgreSQL docs, GRANT, notes on non-owners); anyone else can
+ * only revoke what they granted themselves. From PostgreSQL 16 a CREATEROLE role gets ADMIN OPTION on the roles
+ * it creates but, with `createrole_self_grant` at its default, neither INHERIT nor SET — so without this
+ * membership the administrator's `REVOKE … FROM PUBLIC` on a database the app role owns revokes nothing (a
+ * WARNING, no error). Granting the app role to `azure_pg_admin` (by the administrator, who holds ADMIN OPTION)
+ * lets every administrator act as the owner, also after the Entra administrator is replaced. The creating
+ * administrator could already grant itself that membership; the group holds only Azure's administrators.
  */
 export function appDatabaseStatements(app: AppDatabase): AppDatabaseStatement[] {
     const role = quoteIdent(app.roleName);

@@ -2,10 +2,10 @@
 // (root devDependencies `pg16`, `pg17`, `pg18`), shaped like an Azure Database for PostgreSQL flexible server:
 // the superuser is `azuresu` (which only Microsoft holds), `postgres` belongs to it, and the server's
 // administrator is a NOSUPERUSER role with LOGIN, INHERIT, CREATEDB, CREATEROLE and REPLICATION, member of
-// `azure_pg_admin` (learn.microsoft.com/azure/postgresql/security/security-access-control: "azure_pg_admin …
-// exists as a pseudo-superuser", the admin "is a member of the azure_pg_admin role" and not of azuresu; the
-// admin's attributes are listed in the Microsoft Learn module "Describe built-in Azure Database for PostgreSQL
-// server roles"). Nothing documents Azure changing `createrole_self_grant`, so it keeps PostgreSQL's default ('').
+// `azure_pg_admin`, Azure's pseudo-superuser group, and not of azuresu
+// (learn.microsoft.com/azure/postgresql/security/security-access-control; the admin's attributes are listed in
+// the Microsoft Learn module "Describe built-in Azure Database for PostgreSQL server roles"). Nothing documents
+// Azure changing `createrole_self_grant`, so it keeps PostgreSQL's default ('').
 //
 // Every connection, local or TCP, authenticates with scram-sha-256 (initdb --auth); the cluster lives in a
 // temp dir on a free loopback port and `stop()` removes it.
