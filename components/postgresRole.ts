@@ -88,8 +88,9 @@ export class PostgresRole extends pulumi.ComponentResource {
         }, { ...asAdmin, protect: args.protect });
 
         // The administrator is not a superuser and does not own the database, and the provider takes no owner
-        // rights for database-level grants (it only does so for schema and table grants): without this a revoke
-        // by the administrator removes nothing. As members of the owner, Azure's administrators act as the owner.
+        // rights for database-level grants (getRolesToGrant in terraform-provider-postgresql's
+        // resource_postgresql_grant.go borrows owners only for schema and table grants): without this a revoke by
+        // the administrator removes nothing. As members of the owner, Azure's administrators act as the owner.
         const adminsMember = new postgresql.GrantRole(`${name}-admins-member`, {
             role: AZURE_ADMIN_GROUP,
             grantRole: role.name,
