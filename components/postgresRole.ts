@@ -1,16 +1,18 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as authorization from "@pulumi/azure-native/authorization";
 import * as postgresql from "@pulumi/postgresql";
+import {
+    APP_DATABASE_PRIVILEGES, AZURE_ADMIN_GROUP, ENTRA_LABEL_PROVIDER, entraServiceLabelText,
+} from "./postgresRoleSql";
 
 /** The Entra resource Azure Database for PostgreSQL accepts tokens for (scope `<resource>/.default`). */
 export const OSSRDBMS_RESOURCE = "https://ossrdbms-aad.database.windows.net";
 
-/** The security-label provider Azure's Entra extension reads to map a role to an Entra principal. */
-export const ENTRA_LABEL_PROVIDER = "pgaadauth";
+export { ENTRA_LABEL_PROVIDER };
 
 /** The label that binds a PostgreSQL role to a managed identity (a service principal) by its object id. */
 export function entraServiceLabel(principalId: pulumi.Input<string>): pulumi.Output<string> {
-    return pulumi.interpolate`aadauth,oid=${principalId},type=service`;
+    return pulumi.output(principalId).apply(entraServiceLabelText);
 }
 
 export interface PostgresRoleArgs {
@@ -33,7 +35,9 @@ export interface PostgresRoleArgs {
 /**
  * One app's place in PostgreSQL: a LOGIN role with no password, bound to its managed identity through the
  * `pgaadauth` security label, owning a database nobody else may connect to. Created over an Entra-authenticated
- * connection as the server's Entra administrator — never as a superuser, never with a password.
+ * connection as the server's Entra administrator — never as a superuser, never with a password. Each child
+ * declares one statement of `appDatabaseStatements` (postgresRoleSql.ts), the definition an in-cluster executor
+ * shares.
  */
 export class PostgresRole extends pulumi.ComponentResource {
     /** The role name; resolves once the role is bound to its Entra principal. */
@@ -44,7 +48,7 @@ export class PostgresRole extends pulumi.ComponentResource {
     public readonly provider: postgresql.Provider;
 
     constructor(name: string, args: PostgresRoleArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("aks-pg-passwordless:postgresql:PostgresRole", name, args, opts);
+        super("aks-pg-passwordless:postgresql:PostgresRole", name, {}, opts);
 
         // `adminLogin` only resolves once the administrator and the firewall rules exist, so this provider
         // never tries to connect early. The password is the deployer's own Entra token for PostgreSQL, minted
@@ -90,20 +94,31 @@ export class PostgresRole extends pulumi.ComponentResource {
             template: "template0",
         }, { ...asAdmin, protect: args.protect });
 
+        // The administrator is not a superuser and does not own the database, and the provider takes no owner
+        // rights for database-level grants (getRolesToGrant in terraform-provider-postgresql's
+        // resource_postgresql_grant.go borrows owners only for schema and table grants): without this a revoke by
+        // the administrator removes nothing. As members of the owner, Azure's administrators act as the owner.
+        const adminsMember = new postgresql.GrantRole(`${name}-admins-member`, {
+            role: AZURE_ADMIN_GROUP,
+            grantRole: role.name,
+            withAdminOption: false,
+        }, asAdmin);
+
         // Isolation between apps on one server: PUBLIC loses CONNECT/TEMPORARY on this database (an empty
         // privilege list revokes), and the owner's rights are spelled out rather than left implicit.
+        const asOwner = { ...asAdmin, dependsOn: [adminsMember] };
         new postgresql.Grant(`${name}-revoke-public`, {
             database: database.name,
             role: "public",
             objectType: "database",
             privileges: [],
-        }, asAdmin);
+        }, asOwner);
         new postgresql.Grant(`${name}-database-grant`, {
             database: database.name,
             role: role.name,
             objectType: "database",
-            privileges: ["CONNECT", "CREATE", "TEMPORARY"],
-        }, asAdmin);
+            privileges: [...APP_DATABASE_PRIVILEGES],
+        }, asOwner);
 
         this.roleName = label.objectName;
         this.databaseName = database.name;

@@ -1,5 +1,7 @@
 import { expect } from "chai";
+import * as pulumi from "@pulumi/pulumi";
 import { OSSRDBMS_RESOURCE, PostgresRole, PostgresRoleArgs } from "../components/postgresRole";
+import { appDatabaseStatements } from "../components/postgresRoleSql";
 import { principalIdFor, promiseOf, tokenClaims } from "./mocks";
 import { underMocks } from "./harness";
 
@@ -8,6 +10,7 @@ const ROLE = "postgresql:index/role:Role";
 const LABEL = "postgresql:index/securityLabel:SecurityLabel";
 const DATABASE = "postgresql:index/database:Database";
 const GRANT = "postgresql:index/grant:Grant";
+const GRANT_ROLE = "postgresql:index/grantRole:GrantRole";
 const FQDN = "psql-test-x7k2q9.postgres.database.azure.com";
 
 const baseArgs: PostgresRoleArgs = {
@@ -79,6 +82,35 @@ describe("PostgresRole", () => {
         });
     });
 
+    it("Azure's administrators become members of the app's role, so a revoke on its database acts as the owner", async () => {
+        // Real-PostgreSQL proof (16, 17, 18): tests/postgres/isolation.pg.test.ts.
+        const { mocks } = await build();
+        expect(mocks.ofType(GRANT_ROLE)).to.have.length(1);
+        expect(mocks.named(GRANT_ROLE, "orders-postgres-admins-member").inputs).to.deep.include({
+            role: "azure_pg_admin", grantRole: "id-test-orders", withAdminOption: false,
+        });
+    });
+
+    it("both database grants wait for the administrators' membership in the owner", async () => {
+        const { mocks } = await build();
+        for (const grant of ["orders-postgres-revoke-public", "orders-postgres-database-grant"]) {
+            const dependsOn = [mocks.optionsOf(grant).dependsOn ?? []].flat() as pulumi.Resource[];
+            const urns = await Promise.all(dependsOn.map(d => promiseOf(d.urn)));
+            expect(urns, grant).to.satisfy((u: string[]) => u.some(urn => urn.endsWith("::orders-postgres-admins-member")));
+        }
+    });
+
+    it("declares exactly one resource per statement of the shared SQL definition, in the same terms", async () => {
+        const { mocks } = await build();
+        const statements = appDatabaseStatements({ roleName: "id-test-orders", principalId: principalIdFor("id-test-orders"), databaseName: "orders" });
+        const children = mocks.resources.filter(r => r.type.startsWith("postgresql:")).map(r => r.name);
+        expect(children).to.have.members(statements.map(s => `orders-postgres-${s.resource}`));
+        const sql = Object.fromEntries(statements.map(s => [s.resource, s.sql]));
+        expect(sql["database-grant"]).to.contain(mocks.named(GRANT, "orders-postgres-database-grant").inputs.privileges.join(", "));
+        expect(sql["entra-label"]).to.contain(`'${mocks.named(LABEL, "orders-postgres-entra-label").inputs.label}'`);
+        expect(sql["admins-member"]).to.equal(`GRANT "id-test-orders" TO "${mocks.named(GRANT_ROLE, "orders-postgres-admins-member").inputs.role}"`);
+    });
+
     it("the role holds CONNECT, CREATE and TEMPORARY on its database and nothing server-wide", async () => {
         const { mocks } = await build();
         const grants = mocks.ofType(GRANT).filter(g => g.inputs.role === "id-test-orders");
@@ -89,7 +121,7 @@ describe("PostgresRole", () => {
 
     it("every PostgreSQL object is created through this component's admin provider", async () => {
         const { mocks } = await build();
-        for (const type of [ROLE, LABEL, DATABASE, GRANT]) {
+        for (const type of [ROLE, LABEL, GRANT_ROLE, DATABASE, GRANT]) {
             for (const r of mocks.ofType(type)) {
                 expect(r.provider, r.name).to.match(/::orders-postgres-admin::/);
             }
