@@ -7,7 +7,7 @@ import * as k8s from "@pulumi/kubernetes";
 import type { AksTier, KubeloginMode } from "../config";
 import { BUILTIN_ROLES, roleDefinitionId } from "./azureRoles";
 import { kubeconfigForLoginMode } from "./kubeconfig";
-import { diagnosticsToWorkspace } from "./logAnalytics";
+import { containerInsightsDataCollection, diagnosticsToWorkspace } from "./logAnalytics";
 
 export interface AksClusterArgs {
     /** Resource group the cluster, its egress IP and its control-plane identity live in. */
@@ -161,6 +161,15 @@ export class AksCluster extends pulumi.ComponentResource {
 
         if (args.logAnalyticsWorkspaceId) {
             diagnosticsToWorkspace(this, `${name}-diagnostics`, cluster.id, args.logAnalyticsWorkspaceId, "audit");
+            // The add-on authenticates with managed identity (useAADAuth), so its data flows through a rule.
+            containerInsightsDataCollection(this, `${name}-container-insights`, {
+                resourceGroupName: args.resourceGroupName,
+                location: args.location,
+                clusterName: args.clusterName,
+                clusterId: cluster.id,
+                workspaceId: args.logAnalyticsWorkspaceId,
+                tags: args.tags,
+            });
         }
 
         // The deployer reaches the Kubernetes API through Entra ID + Azure RBAC, scoped to this cluster only.
