@@ -161,7 +161,8 @@ export class AksCluster extends pulumi.ComponentResource {
 
         if (args.logAnalyticsWorkspaceId) {
             diagnosticsToWorkspace(this, `${name}-diagnostics`, cluster.id, args.logAnalyticsWorkspaceId, "audit");
-            // The add-on authenticates with managed identity (useAADAuth), so its data flows through a rule.
+            // The add-on authenticates with managed identity (omsagent config useAADAuth, above), and such an agent
+            // sends only what a data collection rule associated with the cluster tells it to.
             containerInsightsDataCollection(this, `${name}-container-insights`, {
                 resourceGroupName: args.resourceGroupName,
                 location: args.location,

@@ -85,6 +85,8 @@ export interface ContainerInsightsArgs {
  * the default stream group to the workspace, association `ContainerInsightsExtension` on the cluster.
  * https://learn.microsoft.com/azure/azure-monitor/containers/container-insights-data-collection-dcr
  * https://learn.microsoft.com/azure/azure-monitor/containers/container-insights-transformations
+ * (and Microsoft's onboarding templates in microsoft/Docker-Provider, scripts/onboarding/aks, which the Container
+ * Insights team points to for managed-identity clusters in hashicorp/terraform-provider-azurerm#21305)
  */
 export function containerInsightsDataCollection(parent: pulumi.Resource, name: string, args: ContainerInsightsArgs): {
     rule: monitor.DataCollectionRule;

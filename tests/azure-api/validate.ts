@@ -118,8 +118,11 @@ function isObject(value: unknown): value is Record<string, unknown> {
     return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-/** Direct children of `parent` (wire path, "" = body root) as azure-native names them, flattened containers opened. */
-function childrenOf(rules: Record<string, PropertyRule>, parent: string): Map<string, string> {
+/**
+ * Direct children of `parent` (wire path, "" = body root), by the name a request uses for them: azure-native's
+ * (flattened containers opened, `x-ms-client-name` applied) when `sdkNames`, else the wire name.
+ */
+function childrenOf(rules: Record<string, PropertyRule>, parent: string, sdkNames: boolean): Map<string, string> {
     const prefix = parent === "" ? "" : `${parent}.`;
     const children = new Map<string, string>();
     for (const [wirePath, rule] of Object.entries(rules)) {
@@ -127,12 +130,12 @@ function childrenOf(rules: Record<string, PropertyRule>, parent: string): Map<st
         if (!wirePath.startsWith(prefix) || rest === "" || /[.[{]/.test(rest)) {
             continue;
         }
-        if (rule.flatten) {
-            for (const [name, nested] of childrenOf(rules, wirePath)) {
+        if (sdkNames && rule.flatten) {
+            for (const [name, nested] of childrenOf(rules, wirePath, true)) {
                 children.set(name, nested);
             }
         } else {
-            children.set(rule.sdkName ?? rest, wirePath);
+            children.set(sdkNames ? rule.sdkName ?? rest : rest, wirePath);
         }
     }
     return children;
@@ -199,9 +202,7 @@ function convertObject(rules: Record<string, PropertyRule>, wirePath: string, va
         violations.push(`${wirePath}: the vendored extract does not cover its children (${Object.keys(value).join(", ")}); extend it from the spec`);
         return value;
     }
-    const children = sdkNames ? childrenOf(rules, wirePath) : new Map(Object.keys(rules)
-        .filter(p => p.startsWith(wirePath === "" ? "" : `${wirePath}.`) && !/[.[{]/.test(p.slice(wirePath === "" ? 0 : wirePath.length + 1)))
-        .map(p => [p.slice(wirePath === "" ? 0 : wirePath.length + 1), p]));
+    const children = childrenOf(rules, wirePath, sdkNames);
     const body: Record<string, unknown> = {};
     for (const [name, child] of Object.entries(value)) {
         if (child === undefined || skip.includes(name)) {
