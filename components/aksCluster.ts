@@ -8,7 +8,7 @@ import type { AksTier, DeployerConfig, KubeloginMode } from "../config";
 import { BUILTIN_ROLES, roleDefinitionId } from "./azureRoles";
 import { aksServerId, clusterEndpoint, kubeconfigForLoginMode, tokenKubeconfig } from "./kubeconfig";
 import { waitForKubernetesAccess } from "./kubernetesAccess";
-import { diagnosticsToWorkspace } from "./logAnalytics";
+import { containerInsightsDataCollection, diagnosticsToWorkspace } from "./logAnalytics";
 
 export interface AksClusterArgs {
     /** Resource group the cluster, its egress IP and its control-plane identity live in. */
@@ -163,6 +163,16 @@ export class AksCluster extends pulumi.ComponentResource {
 
         if (args.logAnalyticsWorkspaceId) {
             diagnosticsToWorkspace(this, `${name}-diagnostics`, cluster.id, args.logAnalyticsWorkspaceId, "audit");
+            // The add-on authenticates with managed identity (omsagent config useAADAuth, above), and such an agent
+            // sends only what a data collection rule associated with the cluster tells it to.
+            containerInsightsDataCollection(this, `${name}-container-insights`, {
+                resourceGroupName: args.resourceGroupName,
+                location: args.location,
+                clusterName: args.clusterName,
+                clusterId: cluster.id,
+                workspaceId: args.logAnalyticsWorkspaceId,
+                tags: args.tags,
+            });
         }
 
         // People who deploy a stack of their own reach the Kubernetes API through Entra ID + Azure RBAC, on this

@@ -1,12 +1,36 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as authorization from "@pulumi/azure-native/authorization";
 import * as dbforpostgresql from "@pulumi/azure-native/dbforpostgresql";
+import { ArmPatch } from "./armPatch";
 import { globalNameSuffix } from "./globalNameSuffix";
 import { diagnosticsToWorkspace } from "./logAnalytics";
 import { parseCidr, type EntraPrincipalType, type PgHighAvailability, type PgSkuTier } from "../config";
 
 /** PostgreSQL's port on Azure Database for PostgreSQL Flexible Server. */
 export const POSTGRES_PORT = 5432;
+
+/** The Azure REST API version azure-native uses for flexible servers; the maintenance-window PATCH uses the same. */
+export const SERVER_API_VERSION = "2025-08-01";
+
+/**
+ * The standby zone to request: none without HA; the primary's own zone for SameZone (Azure places a SameZone standby
+ * beside its primary: a different zone is a contradiction, refused here rather than by Azure mid-deploy); the
+ * configured one for ZoneRedundant.
+ */
+export function standbyZoneFor(mode: PgHighAvailability, primaryZone?: string, standbyZone?: string): string | undefined {
+    switch (mode) {
+        case "Disabled":
+            return undefined;
+        case "SameZone":
+            if (standbyZone !== undefined && standbyZone !== primaryZone) {
+                throw new Error(`SameZone high availability puts the standby in the primary's zone (${primaryZone ?? "Azure's choice"}), ` +
+                    `but standby zone ${standbyZone} was asked for`);
+            }
+            return primaryZone;
+        default:
+            return standbyZone;
+    }
+}
 
 /**
  * Server parameters set on every server: TLS only (1.2+), connection auditing and brute-force throttling.
@@ -42,7 +66,7 @@ export interface PostgresServerArgs {
     skuTier: PgSkuTier;
     /** Compute size, e.g. Standard_B1ms or Standard_D2ds_v5. */
     skuName: string;
-    /** Storage in GiB. */
+    /** Storage in GiB at creation; afterwards storage autogrow owns the size (changes here are ignored). */
     storageSizeGb: number;
     /** Days of point-in-time restore. */
     backupRetentionDays: number;
@@ -52,7 +76,7 @@ export interface PostgresServerArgs {
     highAvailability: PgHighAvailability;
     /** Preferred zone of the primary; undefined = Azure picks. */
     availabilityZone?: string;
-    /** Preferred zone of the zone-redundant standby; undefined = Azure picks. */
+    /** Preferred zone of the zone-redundant standby; undefined = Azure picks. A SameZone standby always gets the primary's zone. */
     standbyAvailabilityZone?: string;
     /** Entra tenant whose tokens the server accepts. */
     tenantId: pulumi.Input<string>;
@@ -98,7 +122,6 @@ export class PostgresServer extends pulumi.ComponentResource {
 
         const suffix = globalNameSuffix(this, name);
 
-        const zoneRedundant = args.highAvailability !== "Disabled";
         const server = new dbforpostgresql.Server(`${name}-server`, {
             resourceGroupName: args.resourceGroupName,
             location: args.location,
@@ -112,7 +135,7 @@ export class PostgresServer extends pulumi.ComponentResource {
             },
             highAvailability: {
                 mode: args.highAvailability,
-                standbyAvailabilityZone: zoneRedundant ? args.standbyAvailabilityZone : undefined,
+                standbyAvailabilityZone: standbyZoneFor(args.highAvailability, args.availabilityZone, args.standbyAvailabilityZone),
             },
             availabilityZone: args.availabilityZone,
             authConfig: {
@@ -121,23 +144,48 @@ export class PostgresServer extends pulumi.ComponentResource {
                 tenantId: args.tenantId,
             },
             network: { publicNetworkAccess: "Enabled" },
-            maintenanceWindow: {
-                customWindow: "Enabled",
-                dayOfWeek: args.maintenanceWindow.dayOfWeek,
-                startHour: args.maintenanceWindow.startHour,
-                startMinute: 0,
-            },
+            // No maintenanceWindow here: the REST API marks it x-ms-mutability [read, update] (not accepted on create);
+            // it is applied right after creation by the PATCH below.
             createMode: "Default",
             tags: args.tags,
         }, {
             parent: this,
             protect: args.protect,
-            // After an HA failover the primary and standby swap zones; that is Azure working, not drift.
-            ignoreChanges: ["availabilityZone", "highAvailability.standbyAvailabilityZone"],
+            ignoreChanges: [
+                // After an HA failover the primary and standby swap zones; that is Azure working, not drift.
+                "availabilityZone", "highAvailability.standbyAvailabilityZone",
+                // With autogrow on, Azure grows the disk past the configured size (doubling it on Premium SSD), and
+                // storage can't be scaled down: a later PUT with the original size would be refused. The configured
+                // size only applies at creation.
+                // https://learn.microsoft.com/azure/postgresql/scale/how-to-auto-grow-storage
+                // https://learn.microsoft.com/azure/postgresql/flexible-server/how-to-scale-compute-storage-portal
+                "storage.storageSizeGB",
+            ],
         });
 
+        // The custom maintenance window, applied as the follow-up update Azure requires (as az CLI and Terraform do),
+        // with a token from the azure-native provider's own credentials. Re-applied only when the window changes.
+        const maintenance = new ArmPatch(`${name}-maintenance-window`, {
+            resourceId: server.id,
+            resourceType: "Microsoft.DBforPostgreSQL/flexibleServers",
+            apiVersion: SERVER_API_VERSION,
+            body: {
+                properties: {
+                    maintenanceWindow: {
+                        customWindow: "Enabled",
+                        dayOfWeek: args.maintenanceWindow.dayOfWeek,
+                        startHour: args.maintenanceWindow.startHour,
+                        startMinute: 0,
+                    },
+                },
+            },
+            // Minted once the server exists, so a long create does not outlive it (in CI, the azure-native provider
+            // fetches a fresh GitHub OIDC token for it; see components/kubeconfig.ts, tokenKubeconfig).
+            armToken: pulumi.secret(server.id.apply(async () => (await authorization.getClientToken({}, { parent: this })).token)),
+        }, { parent: this });
+
         // Writes to one server's children must not overlap: Azure answers ServerBusy. Each waits for the last.
-        let last: pulumi.Resource = server;
+        let last: pulumi.Resource = maintenance;
         const after = (): pulumi.CustomResourceOptions => ({ parent: this, dependsOn: [last] });
 
         const admin = new dbforpostgresql.Administrator(`${name}-entra-admin`, {

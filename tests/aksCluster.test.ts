@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as yaml from "js-yaml";
 import { AksCluster, AksClusterArgs } from "../components/aksCluster";
 import { BUILTIN_ROLES } from "../components/azureRoles";
+import { CONTAINER_INSIGHTS_STREAM } from "../components/logAnalytics";
 import { AKS_SERVER_ID, DEPLOYER_OBJECT_ID, EGRESS_IP, issuerUrlFor, kubeletObjectIdFor, promiseOf, SUBSCRIPTION_ID, TENANT_ID, tokenClaims } from "./mocks";
 import { underMocks } from "./harness";
 import { KubernetesApiDouble } from "./kubernetesApiDouble";
@@ -11,6 +12,9 @@ const CLUSTER = "azure-native:containerservice:ManagedCluster";
 const IP = "azure-native:network:PublicIPAddress";
 const ROLE = "azure-native:authorization:RoleAssignment";
 const IDENTITY = "azure-native:managedidentity:UserAssignedIdentity";
+const DCR = "azure-native:monitor:DataCollectionRule";
+const DCRA = "azure-native:monitor:DataCollectionRuleAssociation";
+const WORKSPACE = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.OperationalInsights/workspaces/log-x";
 
 const baseArgs: AksClusterArgs = {
     resourceGroupName: "rg-test",
@@ -164,6 +168,29 @@ describe("AksCluster", () => {
         const { mocks } = await build();
         expect(mocks.named(CLUSTER, "aks-cluster").inputs.addonProfiles).to.not.have.property("omsagent");
         expect(mocks.ofType("azure-native:monitor:DiagnosticSetting")).to.have.length(0);
+        expect(mocks.ofType(DCR)).to.have.length(0);
+        expect(mocks.ofType(DCRA)).to.have.length(0);
+    });
+
+    it("with monitoring on, a data collection rule sends the ContainerInsights stream to the workspace", async () => {
+        const { mocks } = await build({ logAnalyticsWorkspaceId: WORKSPACE });
+        const rule = mocks.named(DCR, "aks-container-insights-dcr").inputs;
+        expect(rule).to.deep.include({ resourceGroupName: "rg-test", location: "westeurope", dataCollectionRuleName: "MSCI-westeurope-aks-test", kind: "Linux" });
+        expect(rule.dataSources.extensions).to.have.length(1);
+        expect(rule.dataSources.extensions[0]).to.deep.include({
+            name: "ContainerInsightsExtension", extensionName: "ContainerInsights", streams: [CONTAINER_INSIGHTS_STREAM],
+        });
+        expect(rule.destinations).to.deep.equal({ logAnalytics: [{ name: "ciworkspace", workspaceResourceId: WORKSPACE }] });
+        expect(rule.dataFlows).to.deep.equal([{ streams: [CONTAINER_INSIGHTS_STREAM], destinations: ["ciworkspace"] }]);
+    });
+
+    it("with monitoring on, the rule is associated with the cluster", async () => {
+        const { mocks } = await build({ logAnalyticsWorkspaceId: WORKSPACE });
+        expect(mocks.named(DCRA, "aks-container-insights-dcr-association").inputs).to.deep.include({
+            associationName: "ContainerInsightsExtension",
+            resourceUri: mocks.named(CLUSTER, "aks-cluster").id,
+            dataCollectionRuleId: mocks.named(DCR, "aks-container-insights-dcr").id,
+        });
     });
 
     it("the kubeconfig is a secret", async () => {

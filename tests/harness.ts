@@ -94,7 +94,11 @@ const waitForRPCs = (pulumi.runtime as unknown as { waitForRPCs(): Promise<void>
 export async function underMocks<T>(
     stack: string,
     build: (mocks: AzureMocks) => T | Promise<T>,
-    options: { preview?: boolean; delays?: Delays; config?: Record<string, string>; mocks?: AzureMocks; project?: string } = {},
+    options: {
+        preview?: boolean; delays?: Delays; config?: Record<string, string>; mocks?: AzureMocks; project?: string;
+        /** Return even when a request breaks Azure's REST API spec (for tests about the spec check itself). */
+        allowSpecViolations?: boolean;
+    } = {},
 ): Promise<{ mocks: AzureMocks; result: T }> {
     const mocks = options.mocks ?? new AzureMocks(options.delays);
     const project = options.project ?? PROJECT;
@@ -114,6 +118,9 @@ export async function underMocks<T>(
         return {};
     });
     await waitForRPCs();
+    if (!options.allowSpecViolations) {
+        mocks.assertAcceptedByAzure();
+    }
     return { mocks, result: result as T };
 }
 

@@ -3,6 +3,7 @@
 import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as yaml from "js-yaml";
+import { checkPatchBody, checkSdkRequest } from "./azure-api/validate";
 
 export const TENANT_ID = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 export const SUBSCRIPTION_ID = "0b1f6471-1bf0-4dda-aec3-cb9272f09590";
@@ -84,6 +85,7 @@ const ARM_TYPES: Record<string, string> = {
     "dbforpostgresql:Server": "Microsoft.DBforPostgreSQL/flexibleServers",
     "containerregistry:Registry": "Microsoft.ContainerRegistry/registries",
     "operationalinsights:Workspace": "Microsoft.OperationalInsights/workspaces",
+    "monitor:DataCollectionRule": "Microsoft.Insights/dataCollectionRules",
 };
 
 /** The id Azure would assign: `/subscriptions/…/resourceGroups/…/providers/<type>/<name>`, children and extensions below their parent. */
@@ -107,6 +109,8 @@ function armId(type: string, name: string, inputs: Record<string, any>): string 
             return `${inputs.scope}/providers/Microsoft.Authorization/locks/${inputs.lockName}`;
         case "monitor:DiagnosticSetting":
             return `${inputs.resourceUri}/providers/Microsoft.Insights/diagnosticSettings/${inputs.name}`;
+        case "monitor:DataCollectionRuleAssociation":
+            return `${inputs.resourceUri}/providers/Microsoft.Insights/dataCollectionRuleAssociations/${inputs.associationName}`;
         default: {
             const armType = ARM_TYPES[token];
             if (!armType) {
@@ -142,6 +146,12 @@ export class AzureMocks implements pulumi.runtime.Mocks {
     public readonly calls: RecordedCall[] = [];
     private readonly start = Date.now();
 
+    /**
+     * Every way a request broke Azure's REST API spec (tests/azure-api): azure-native creates checked as the PUT the
+     * provider would send, follow-up ARM PATCHes as updates. The harness fails a run that has any.
+     */
+    public readonly specViolations: string[] = [];
+
     /** Resource options as the program passed them, by logical name (filled by the harness's transformation). */
     public readonly options = new Map<string, pulumi.CustomResourceOptions>();
     /** Every registration, components included, with its parent's logical name (filled by the harness). */
@@ -154,6 +164,7 @@ export class AzureMocks implements pulumi.runtime.Mocks {
 
     async newResource(args: pulumi.runtime.MockResourceArgs): Promise<{ id: string; state: Record<string, any> }> {
         const requestedAt = Date.now() - this.start;
+        this.checkAgainstSpec(args);
         const state = this.stateFor(args.type, args.name, args.inputs);
         const id = args.type.startsWith("azure-native:") ? armId(args.type, state.name ?? args.name, args.inputs) : `${args.name}-id`;
         const delay = this.delays(args.type, args.name);
@@ -189,6 +200,26 @@ export class AzureMocks implements pulumi.runtime.Mocks {
                 };
             default:
                 throw new Error(`Unmocked invoke ${args.token}: add a realistic answer to tests/mocks.ts`);
+        }
+    }
+
+    /** Records what Azure would refuse in this request (see specViolations). */
+    private checkAgainstSpec(args: pulumi.runtime.MockResourceArgs): void {
+        try {
+            if (args.type.startsWith("azure-native:")) {
+                this.specViolations.push(...checkSdkRequest(args.type, args.inputs, "create").violations.map(v => `${args.name}: ${v}`));
+            } else if (args.type === "pulumi-nodejs:dynamic:Resource" && typeof args.inputs.resourceType === "string" && args.inputs.body) {
+                this.specViolations.push(...checkPatchBody(args.inputs.resourceType, args.inputs.apiVersion, args.inputs.body).map(v => `${args.name}: ${v}`));
+            }
+        } catch (err) {
+            this.specViolations.push(`${args.name}: ${(err as Error).message}`);
+        }
+    }
+
+    /** Throws listing every request Azure would have refused. */
+    assertAcceptedByAzure(): void {
+        if (this.specViolations.length > 0) {
+            throw new Error(`Requests Azure's REST API spec refuses:\n  ${this.specViolations.join("\n  ")}`);
         }
     }
 

@@ -1,12 +1,14 @@
 import { expect } from "chai";
-import { PostgresServer, PostgresServerArgs, SERVER_PARAMETERS } from "../components/postgresServer";
-import { DEPLOYER_OBJECT_ID, EGRESS_IP, promiseOf, TENANT_ID } from "./mocks";
+import * as pulumi from "@pulumi/pulumi";
+import { PostgresServer, PostgresServerArgs, SERVER_API_VERSION, SERVER_PARAMETERS, standbyZoneFor } from "../components/postgresServer";
+import { DEPLOYER_ARM_TOKEN, DEPLOYER_OBJECT_ID, EGRESS_IP, promiseOf, TENANT_ID } from "./mocks";
 import { underMocks } from "./harness";
 
 const SERVER = "azure-native:dbforpostgresql:Server";
 const ADMIN = "azure-native:dbforpostgresql:Administrator";
 const PARAM = "azure-native:dbforpostgresql:Configuration";
 const RULE = "azure-native:dbforpostgresql:FirewallRule";
+const PATCH = "pulumi-nodejs:dynamic:Resource";
 
 const baseArgs: PostgresServerArgs = {
     resourceGroupName: "rg-test",
@@ -125,7 +127,14 @@ describe("PostgresServer", () => {
 
     it("ignores zone drift after an HA failover", async () => {
         const { mocks } = await build();
-        expect(mocks.optionsOf("pg-server").ignoreChanges).to.have.members(["availabilityZone", "highAvailability.standbyAvailabilityZone"]);
+        expect(mocks.optionsOf("pg-server").ignoreChanges).to.include.members(["availabilityZone", "highAvailability.standbyAvailabilityZone"]);
+    });
+
+    it("leaves the storage size to autogrow after creation: a later PUT with the first size would be a refused shrink", async () => {
+        const { mocks } = await build();
+        const inputs = mocks.named(SERVER, "pg-server").inputs;
+        expect(inputs.storage).to.deep.equal({ storageSizeGB: 32, autoGrow: "Enabled" });
+        expect(mocks.optionsOf("pg-server").ignoreChanges).to.include("storage.storageSizeGB");
     });
 
     it("is protected when asked", async () => {
@@ -145,9 +154,34 @@ describe("PostgresServer", () => {
         expect(mocks.ofType("azure-native:authorization:ManagementLockByScope")).to.have.length(0);
     });
 
-    it("has a weekly maintenance window", async () => {
+    it("does not send the maintenance window on create, where Azure's API does not accept it", async () => {
         const { mocks } = await build({ maintenanceWindow: { dayOfWeek: 6, startHour: 3 } });
-        expect(mocks.named(SERVER, "pg-server").inputs.maintenanceWindow).to.deep.equal({ customWindow: "Enabled", dayOfWeek: 6, startHour: 3, startMinute: 0 });
+        expect(mocks.named(SERVER, "pg-server").inputs).to.not.have.property("maintenanceWindow");
+    });
+
+    it("applies the weekly maintenance window with a PATCH of the server once it exists", async () => {
+        const { mocks } = await build({ maintenanceWindow: { dayOfWeek: 6, startHour: 3 } });
+        const patch = mocks.named(PATCH, "pg-maintenance-window");
+        expect(patch.inputs).to.deep.include({
+            resourceId: mocks.named(SERVER, "pg-server").id,
+            resourceType: "Microsoft.DBforPostgreSQL/flexibleServers",
+            apiVersion: SERVER_API_VERSION,
+            body: { properties: { maintenanceWindow: { customWindow: "Enabled", dayOfWeek: 6, startHour: 3, startMinute: 0 } } },
+        });
+        expect(patch.requestedAt).to.be.at.least(mocks.named(SERVER, "pg-server").createdAt);
+    });
+
+    it("the PATCH authenticates with the azure-native provider's ARM token, kept secret", async () => {
+        const { mocks } = await build();
+        const token = mocks.named(PATCH, "pg-maintenance-window").inputs.armToken;
+        expect(token).to.have.property(pulumi.runtime.specialSigKey);
+        expect(token.value).to.equal(DEPLOYER_ARM_TOKEN);
+        expect(mocks.calls.map(c => c.token)).to.include("azure-native:authorization:getClientToken");
+    });
+
+    it("the server's children wait for the maintenance-window PATCH (Azure answers ServerBusy to overlapping writes)", async () => {
+        const { mocks } = await build({}, type => (type === PATCH ? 30 : 0));
+        expect(mocks.named(ADMIN, "pg-entra-admin").requestedAt).to.be.at.least(mocks.named(PATCH, "pg-maintenance-window").createdAt);
     });
 
     it("sends its logs and metrics to the given workspace", async () => {
@@ -172,5 +206,20 @@ describe("PostgresServer", () => {
         expect(inputs.highAvailability).to.deep.equal({ mode: "ZoneRedundant", standbyAvailabilityZone: "2" });
         expect(inputs.availabilityZone).to.equal("1");
         expect(inputs.backup).to.deep.equal({ backupRetentionDays: 35, geoRedundantBackup: "Enabled" });
+    });
+
+    it("a SameZone standby is placed in the primary's zone", async () => {
+        const { mocks } = await build({
+            skuTier: "GeneralPurpose", skuName: "Standard_D2ds_v5", highAvailability: "SameZone", availabilityZone: "2",
+        });
+        expect(mocks.named(SERVER, "pg-server").inputs.highAvailability).to.deep.equal({ mode: "SameZone", standbyAvailabilityZone: "2" });
+    });
+
+    it("a SameZone server never gets a standby zone other than its primary's", () => {
+        expect(() => standbyZoneFor("SameZone", "1", "2")).to.throw(/SameZone high availability puts the standby in the primary's zone \(1\), but standby zone 2/);
+        expect(standbyZoneFor("SameZone", "1", "1")).to.equal("1");
+        expect(standbyZoneFor("SameZone", undefined, undefined)).to.equal(undefined);
+        expect(standbyZoneFor("ZoneRedundant", "1", "2")).to.equal("2");
+        expect(standbyZoneFor("Disabled", "1", "2")).to.equal(undefined);
     });
 });
