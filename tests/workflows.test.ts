@@ -109,7 +109,8 @@ describe("workflows: the facts that matter", () => {
         expect(steps[0]).to.include({ stack: "dev", "comment-on-pr": "true", "client-id": `\${{ vars.${clientIdVariable("preview", "dev")} }}` });
         expect(JSON.stringify([pr, preview])).to.not.match(/prod/i);
         const pulumiAction = action.runs.steps.find((s: any) => String(s.uses).startsWith("pulumi/actions@"));
-        expect(pulumiAction.with).to.include({ policyPacks: "policy", refresh: false });
+        expect(pulumiAction.with).to.include({ policyPacks: "policy", refresh: "${{ inputs.refresh == 'true' }}" });
+        expect(action.inputs.refresh.default).to.equal("false");
     });
 
     it("tests run before any preview or deploy", () => {
@@ -144,6 +145,13 @@ describe("workflows: the facts that matter", () => {
         expect(pr.jobs.preview.uses).to.equal(previewWorkflowUses(called));
         expect(Object.values<any>(preview.jobs).every(j => j.environment === undefined)).to.equal(true);
         expect(`repo:${called}:pull_request:job_workflow_ref:${called}/.github/workflows/preview.yml@${MAIN_REF}`).to.equal(previewSubject(called));
+    });
+
+    it("nothing refreshes but a hand-started prod deploy asked to (the lock procedure's last step)", () => {
+        expect(pulumiSteps(preview.jobs.preview)[0].refresh).to.equal(undefined);
+        expect(pulumiSteps(deploy.jobs.dev)[0].refresh).to.equal(undefined);
+        expect(pulumiSteps(deploy.jobs.prod)[0].refresh).to.equal("${{ github.event_name == 'workflow_dispatch' && inputs.refresh }}");
+        expect(deploy.on.workflow_dispatch.inputs.refresh).to.include({ type: "boolean", default: false });
     });
 
     it("two runs never update one stack at once", () => {
