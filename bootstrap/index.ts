@@ -9,9 +9,8 @@ import { BUILTIN_ROLES as ROLES } from "../components/azureRoles";
 import { CiIdentity, CiRoleAssignment } from "./ciIdentity";
 import { loadBootstrapConfig } from "./config";
 import { DEPLOY_GRANTS, Grant, LOCK_WRITER_ACTIONS, PREVIEW_GRANTS } from "./grants";
-import {
-    clientIdVariable, deployEnvironment, deploySubject, MAIN_REF, previewSubject, previewWorkflowUses, subjectCustomization,
-} from "./githubSubjects";
+import { setupCommands } from "./githubSetup";
+import { clientIdVariable, deploySubject, previewSubject, previewWorkflowUses } from "./githubSubjects";
 
 const config = loadBootstrapConfig();
 const client = authorization.getClientConfigOutput();
@@ -86,11 +85,10 @@ export const githubVariables = {
     ...Object.fromEntries(deploys.map(([stack, identity]) => [clientIdVariable("deploy", stack), identity.clientId])),
     [clientIdVariable("preview", config.previewStack)]: preview.clientId,
 };
-// What README → "Set up CI" applies to the repository with `gh api`: the subject template the credentials above
-// expect, one environment per stack that only main may deploy to, and the preview workflow's `uses:`.
+// What README → "Set up CI" applies to the repository (bootstrap/githubSetup.ts prints the same): the subject template
+// the credentials above expect, one environment per stack that only main may deploy to, and the preview call.
 export const githubSetup = {
-    subjectCustomization: subjectCustomization(),
-    environments: config.stacks.map(stack => ({ name: deployEnvironment(stack), deploymentBranch: MAIN_REF.replace("refs/heads/", "") })),
+    commands: setupCommands(repo, config.stacks),
     previewWorkflowUses: previewWorkflowUses(repo),
 };
 export const deployPrincipalIds = Object.fromEntries(deploys.map(([stack, identity]) => [stack, identity.principalId]));

@@ -6,6 +6,7 @@ import * as yaml from "js-yaml";
 import { BUILTIN_ROLES } from "../components/azureRoles";
 import { GITHUB_ISSUER } from "../bootstrap/ciIdentity";
 import { clientIdVariable, deploySubject } from "../bootstrap/githubSubjects";
+import { setupCommands } from "../bootstrap/githubSetup";
 import { delegationCondition, DELEGABLE_ROLES } from "../components/programRoles";
 import { BOOTSTRAP_PROJECT, parseBootstrapConfig } from "../bootstrap/config";
 import { ConfigError } from "../config";
@@ -163,8 +164,9 @@ describe("bootstrap: the CI identities", () => {
 
     it("exports the GitHub set-up the credentials expect: the subject template, an environment per stack limited to main, the preview workflow", async () => {
         const setup = await promiseOf(outputs.githubSetup) as any;
-        expect(setup.subjectCustomization).to.deep.equal({ use_default: false, include_claim_keys: ["repo", "context", "job_workflow_ref"] });
-        expect(setup.environments).to.deep.equal([{ name: "dev", deploymentBranch: "main" }, { name: "prod", deploymentBranch: "main" }]);
+        expect(setup.commands).to.deep.equal(setupCommands(REPO, ["dev", "prod"]));
+        expect(setup.commands[0]).to.contain(`'{"use_default":false,"include_claim_keys":["repo","context","job_workflow_ref"]}'`);
+        expect(setup.commands.filter((c: string) => c.includes("deployment-branch-policies -f name=main"))).to.have.length(2);
         expect(setup.previewWorkflowUses).to.equal(`${REPO}/.github/workflows/preview.yml@main`);
     });
 

@@ -7,8 +7,9 @@ import { expect } from "chai";
 import * as yaml from "js-yaml";
 import { ROOT } from "./harness";
 import {
-    clientIdVariable, DEPLOY_WORKFLOW, deploySubject, MAIN_REF, PREVIEW_WORKFLOW, previewSubject, previewWorkflowUses,
+    clientIdVariable, DEPLOY_WORKFLOW, deploySubject, MAIN_REF, PREVIEW_WORKFLOW, previewSubject, previewWorkflowUses, SUBJECT_CLAIM_KEYS,
 } from "../bootstrap/githubSubjects";
+import { setupCommands, withPreviewRepository } from "../bootstrap/githubSetup";
 
 const WORKFLOWS = path.join(ROOT, ".github", "workflows");
 const ACTION = path.join(ROOT, ".github", "actions", "pulumi", "action.yml");
@@ -181,5 +182,35 @@ describe("workflows: the facts that matter", () => {
             expect(deploy.jobs[stack].env.ARM_CLIENT_ID).to.equal(variable(clientIdVariable("deploy", stack)));
             expect(pulumiSteps(deploy.jobs[stack])[0]["client-id"]).to.equal(variable(clientIdVariable("deploy", stack)));
         }
+    });
+});
+
+describe("workflows: the repository set-up comes from the one subject template (bootstrap/githubSetup.ts)", () => {
+    const repo = "fabrikam/payments";
+    const commands = setupCommands(repo, ["dev", "prod"]);
+    const body = (command: string) => JSON.parse(/<<< '(.*)'$/.exec(command)![1]);
+
+    it("customises the subject to exactly the claims the credentials' subjects are built from", () => {
+        const [custom] = commands;
+        expect(custom).to.match(new RegExp(`^gh api -X PUT repos/${repo}/actions/oidc/customization/sub `));
+        expect(body(custom)).to.deep.equal({ use_default: false, include_claim_keys: [...SUBJECT_CLAIM_KEYS] });
+        // Each subject bootstrap trusts is those claims, in that order.
+        expect(deploySubject(repo, "prod").split(":").filter((_, i) => i % 2 === 0).slice(0, 3)).to.deep.equal(["repo", "environment", "job_workflow_ref"]);
+    });
+
+    it("creates one environment per stack, named as the deploy jobs name them, deployable from main only", () => {
+        for (const stack of ["dev", "prod"]) {
+            expect(deploy.jobs[stack].environment).to.equal(stack);
+            const put = commands.find(c => c.includes(`/environments/${stack} `))!;
+            expect(body(put)).to.deep.equal({ deployment_branch_policy: { protected_branches: false, custom_branch_policies: true } });
+            expect(commands).to.include(`gh api -X POST repos/${repo}/environments/${stack}/deployment-branch-policies -f name=main -f type=branch`);
+        }
+    });
+
+    it("points pull-request.yml's preview call at the repository, changing nothing else", () => {
+        const text = fs.readFileSync(path.join(WORKFLOWS, "pull-request.yml"), "utf8");
+        const rewritten = withPreviewRepository(text, repo);
+        expect(yaml.load(rewritten)).to.deep.equal({ ...pr, jobs: { ...pr.jobs, preview: { ...pr.jobs.preview, uses: previewWorkflowUses(repo) } } });
+        expect(() => withPreviewRepository("jobs: {}\n", repo)).to.throw("no call of .github/workflows/preview.yml@main");
     });
 });
