@@ -1,6 +1,7 @@
 // One-time CI set-up (D3): per stack, a deploy identity GitHub Actions signs in as with OIDC, plus a read-only
 // preview identity for dev, and the stacks' resource groups they work in. Each identity has rights on its own
 // stack's group only. Run once per subscription by someone allowed to create roles and assign them.
+import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as authorization from "@pulumi/azure-native/authorization";
 import * as resources from "@pulumi/azure-native/resources";
@@ -31,10 +32,14 @@ const stackGroups = new Map(config.stacks.map(stack => [stack, new resources.Res
     tags: { ...tags, purpose: "app", stack },
 })]));
 
-// Lock, never unlock (D4): assignable only on the stacks' groups.
+// Lock, never unlock (D4): assignable only on the stacks' groups. A custom role's name must be unique in the tenant
+// and its id is a GUID; both derive from the CI group's name, so a re-run finds the same role.
+const lockWriterName = `CI lock writer (rg-${config.namePrefix}-ci)`;
+const lockWriterHash = crypto.createHash("sha256").update(lockWriterName).digest("hex");
 const lockWriter = new authorization.RoleDefinition("lock-writer", {
     scope: pulumi.interpolate`/subscriptions/${client.subscriptionId}`,
-    roleName: `CI lock writer (rg-${config.namePrefix}-ci)`,
+    roleDefinitionId: [lockWriterHash.slice(0, 8), lockWriterHash.slice(8, 12), `4${lockWriterHash.slice(13, 16)}`, `8${lockWriterHash.slice(17, 20)}`, lockWriterHash.slice(20, 32)].join("-"),
+    roleName: lockWriterName,
     description: "Create and read management locks; never delete them. Held by the CI deploy identities.",
     permissions: [{ actions: [...LOCK_WRITER_ACTIONS], notActions: [], dataActions: [], notDataActions: [] }],
     assignableScopes: [...stackGroups.values()].map(g => g.id),

@@ -106,6 +106,8 @@ describe("bootstrap: the CI identities", () => {
         }]);
         expect(def.assignableScopes).to.have.members([groupId("dev"), groupId("prod")]);
         expect(def.scope).to.equal(`/subscriptions/${SUBSCRIPTION_ID}`);
+        expect(def.roleDefinitionId).to.match(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-8[0-9a-f]{3}-[0-9a-f]{12}$/);
+        expect(lockWriterId).to.equal(`/subscriptions/${SUBSCRIPTION_ID}/providers/Microsoft.Authorization/roleDefinitions/${def.roleDefinitionId}`);
     });
 
     it("the delegation condition is generated from the program's role list: each listed role and principal type, write and delete", () => {

@@ -141,6 +141,18 @@ const ARM_TYPE: Record<string, string> = {
     "azure-native:authorization:ManagementLockByScope": "Microsoft.Authorization/locks",
 };
 
+const GROUP = (inputs: Record<string, any>) => `/subscriptions/${SUBSCRIPTION_ID}/resourceGroups/${inputs.resourceGroupName}`;
+/** What each invoke the program makes asks of ARM (null: it asks nothing of ARM, e.g. reading the caller's own token). */
+const INVOKES: Record<string, ((inputs: Record<string, any>) => { action: string; scope: string }) | null> = {
+    "azure-native:authorization:getClientConfig": null,
+    "azure-native:authorization:getClientToken": null,
+    "azure-native:resources:getResourceGroup": i => ({ action: "Microsoft.Resources/subscriptions/resourceGroups/read", scope: GROUP(i) }),
+    "azure-native:containerservice:listManagedClusterUserCredentials": i => ({
+        action: "Microsoft.ContainerService/managedClusters/listClusterUserCredential/action",
+        scope: `${GROUP(i)}/providers/Microsoft.ContainerService/managedClusters/${i.resourceName}`,
+    }),
+};
+
 interface Need {
     /** What asks for it, for the failure message. */
     what: string;
@@ -196,6 +208,15 @@ export function needsOf(mocks: AzureMocks): Need[] {
             needs.push({ what, action: "Microsoft.ContainerRegistry/registries/push/write", scope: registry.id });
         }
         // postgresql:* runs as the server's Entra administrator (README → "Set up CI"); random:* and pulumi:* touch no Azure API.
+    }
+    for (const call of mocks.calls) {
+        const invoke = INVOKES[call.token];
+        if (invoke === undefined) {
+            throw new Error(`permissions: no ARM action for the invoke ${call.token}; add it to INVOKES in tests/permissions.test.ts`);
+        }
+        if (invoke) {
+            needs.push({ what: `invoke ${call.token}`, ...invoke(call.inputs) });
+        }
     }
     return needs;
 }
