@@ -10,8 +10,8 @@ export const GITHUB_ISSUER = "https://token.actions.githubusercontent.com";
 export interface CiRoleAssignment {
     /** ARM id of what the role applies to (a resource group, a container, a vault). */
     scope: pulumi.Input<string>;
-    /** Built-in role definition GUID. */
-    role: string;
+    /** Built-in role definition GUID, or the ARM id of a custom role definition. */
+    role: pulumi.Input<string>;
     /** ABAC condition narrowing the role (e.g. which roles it may assign), if any. */
     condition?: string;
     /** Why the pipeline needs it; stored as the assignment's description. */
@@ -48,7 +48,7 @@ export class CiIdentity extends pulumi.ComponentResource {
     public readonly name: pulumi.Output<string>;
 
     constructor(name: string, args: CiIdentityArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("aks-pg-passwordless:ci:CiIdentity", name, args, opts);
+        super("aks-pg-passwordless:ci:CiIdentity", name, {}, opts);
 
         const identity = new managedidentity.UserAssignedIdentity(`${name}-identity`, {
             resourceGroupName: args.resourceGroupName,
@@ -65,7 +65,7 @@ export class CiIdentity extends pulumi.ComponentResource {
             new authorization.RoleAssignment(`${name}-role-${i}`, {
                 principalId: identity.principalId,
                 principalType: "ServicePrincipal",
-                roleDefinitionId: roleDefinitionId(args.subscriptionId, role.role),
+                roleDefinitionId: typeof role.role === "string" ? roleDefinitionId(args.subscriptionId, role.role) : role.role,
                 scope: role.scope,
                 description: role.description,
                 ...(role.condition ? { condition: role.condition, conditionVersion: "2.0" } : {}),
@@ -77,18 +77,4 @@ export class CiIdentity extends pulumi.ComponentResource {
         this.name = identity.name;
         this.registerOutputs({ clientId: this.clientId, principalId: this.principalId, name: this.name });
     }
-}
-
-/**
- * An ABAC condition for "Role Based Access Control Administrator": the holder may create and delete role
- * assignments only for `roles`, and only for service principals (managed identities) — never Owner, never
- * User Access Administrator, never a person.
- */
-export function assignOnlyCondition(roles: string[]): string {
-    const list = roles.join(", ");
-    return "((!(ActionMatches{'Microsoft.Authorization/roleAssignments/write'})) OR "
-        + `(@Request[Microsoft.Authorization/roleAssignments:RoleDefinitionId] ForAnyOfAnyValues:GuidEquals {${list}} AND `
-        + "@Request[Microsoft.Authorization/roleAssignments:PrincipalType] ForAnyOfAnyValues:StringEqualsIgnoreCase {'ServicePrincipal'})) AND "
-        + "((!(ActionMatches{'Microsoft.Authorization/roleAssignments/delete'})) OR "
-        + `(@Resource[Microsoft.Authorization/roleAssignments:RoleDefinitionId] ForAnyOfAnyValues:GuidEquals {${list}}))`;
 }

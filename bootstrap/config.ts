@@ -11,8 +11,8 @@ export interface BootstrapConfig {
     githubRepository: string;
     /** Main-program stacks the pipeline deploys. */
     stacks: string[];
-    /** The GitHub Environment whose jobs may deploy production. */
-    productionEnvironment: string;
+    /** The one stack pull requests preview (D2: dev only); it gets the `preview-<stack>` identity. */
+    previewStack: string;
     /** Blob container holding Pulumi state, if the azblob backend is used. */
     stateContainerId?: string;
     /** Key Vault holding the state-secrets key, if the azurekeyvault secrets provider is used. */
@@ -29,12 +29,16 @@ export function parseBootstrapConfig(get: RawGetter): Readonly<BootstrapConfig> 
     if (stacks.length === 0) {
         throw r.error("stacks", [], "list at least one stack the pipeline deploys");
     }
+    const previewStack = r.string("previewStack", /^[a-z0-9]{1,12}$/, "must be a main-program stack name");
+    if (!stacks.includes(previewStack)) {
+        throw r.error("previewStack", previewStack, `must be one of stacks (${stacks.join(", ")})`);
+    }
     return Object.freeze({
         location: r.string("location", /^[a-z][a-z0-9]+$/, "must be an Azure region name such as westeurope"),
         namePrefix: r.string("namePrefix", /^[a-z][a-z0-9]{1,9}$/, "must be the main program's namePrefix: 2-10 lower-case letters or digits"),
         githubRepository: r.string("githubRepository", /^[A-Za-z0-9-]{1,39}\/[A-Za-z0-9._-]{1,100}$/, "must be owner/repository, e.g. contoso/aks-pg-passwordless"),
         stacks,
-        productionEnvironment: r.string("productionEnvironment", /^[A-Za-z0-9 _.-]{1,255}$/, "must be a GitHub Environment name"),
+        previewStack,
         stateContainerId: r.optionalString("stateContainerId", /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.Storage\/storageAccounts\/[^/]+\/blobServices\/default\/containers\/[^/]+$/i,
             "must be empty or a blob container's ARM id (…/storageAccounts/<account>/blobServices/default/containers/<container>)"),
         secretsKeyVaultId: r.optionalString("secretsKeyVaultId", /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.KeyVault\/vaults\/[^/]+$/i,

@@ -1,12 +1,17 @@
-// One-time CI set-up: two user-assigned identities GitHub Actions signs in as with OIDC, and the stacks'
-// resource groups they work in. Run once per subscription by someone allowed to assign roles.
+// One-time CI set-up (D3): per stack, a deploy identity GitHub Actions signs in as with OIDC, plus a read-only
+// preview identity for dev, and the stacks' resource groups they work in. Each identity has rights on its own
+// stack's group only. Run once per subscription by someone allowed to create roles and assign them.
+import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as authorization from "@pulumi/azure-native/authorization";
 import * as resources from "@pulumi/azure-native/resources";
 import { resourceNames } from "../config";
 import { BUILTIN_ROLES as ROLES } from "../components/azureRoles";
-import { assignOnlyCondition, CiIdentity, CiRoleAssignment } from "./ciIdentity";
+import { CiIdentity, CiRoleAssignment } from "./ciIdentity";
 import { loadBootstrapConfig } from "./config";
+import { DEPLOY_GRANTS, Grant, LOCK_WRITER_ACTIONS, PREVIEW_GRANTS } from "./grants";
+import { setupCommands } from "./githubSetup";
+import { clientIdVariable, deploySubject, previewSubject, previewWorkflowUses } from "./githubSubjects";
 
 const config = loadBootstrapConfig();
 const client = authorization.getClientConfigOutput();
@@ -21,14 +26,28 @@ const ciGroup = new resources.ResourceGroup("ci", {
 
 // The main program's stacks run with createResourceGroup=false: the pipeline may work inside these groups but
 // never create or delete resource groups in the subscription.
-const stackGroups = config.stacks.map(stack => new resources.ResourceGroup(`stack-${stack}`, {
+const stackGroups = new Map(config.stacks.map(stack => [stack, new resources.ResourceGroup(`stack-${stack}`, {
     resourceGroupName: resourceNames(config.namePrefix, stack).resourceGroup,
     location: config.location,
     tags: { ...tags, purpose: "app", stack },
-}));
+})]));
 
-const onStacks = (role: string, description: string, condition?: string): CiRoleAssignment[] =>
-    stackGroups.map(group => ({ scope: group.id, role, description, condition }));
+// Lock, never unlock (D4): assignable only on the stacks' groups. A custom role's name must be unique in the tenant
+// and its id is a GUID; both derive from the CI group's name, so a re-run finds the same role.
+const lockWriterName = `CI lock writer (rg-${config.namePrefix}-ci)`;
+const lockWriterHash = crypto.createHash("sha256").update(lockWriterName).digest("hex");
+const lockWriter = new authorization.RoleDefinition("lock-writer", {
+    scope: pulumi.interpolate`/subscriptions/${client.subscriptionId}`,
+    roleDefinitionId: [lockWriterHash.slice(0, 8), lockWriterHash.slice(8, 12), `4${lockWriterHash.slice(13, 16)}`, `8${lockWriterHash.slice(17, 20)}`, lockWriterHash.slice(20, 32)].join("-"),
+    roleName: lockWriterName,
+    description: "Create and read management locks; never delete them. Held by the CI deploy identities.",
+    permissions: [{ actions: [...LOCK_WRITER_ACTIONS], notActions: [], dataActions: [], notDataActions: [] }],
+    assignableScopes: [...stackGroups.values()].map(g => g.id),
+});
+
+const onGroup = (group: resources.ResourceGroup, grants: readonly Grant[]): CiRoleAssignment[] =>
+    grants.map(g => ({ scope: group.id, role: g.role === "lockWriter" ? lockWriter.id : g.role, condition: g.condition, description: g.description }));
+
 // The workflows mint a 2-hour user-delegation SAS for the state container with their Entra sign-in, which
 // takes Storage Blob Delegator on the account besides the data role on the container.
 const stateAccountId = config.stateContainerId?.replace(/\/blobServices\/default\/containers\/[^/]+$/i, "");
@@ -40,41 +59,27 @@ const onState = (role: string): CiRoleAssignment[] => [
     ...(config.secretsKeyVaultId ? [{ scope: config.secretsKeyVaultId, role: ROLES.keyVaultCryptoUser, description: "Pulumi state secrets (azurekeyvault)" }] : []),
 ];
 
-// Pull requests run `pulumi preview` — PR code runs with these credentials, so they can read and nothing else.
-// Reader for Azure, "Cluster User" for the kubeconfig, "RBAC Reader" for Kubernetes objects. No database access:
-// previews do not refresh, and the PostgreSQL provider connects only to change something.
-const preview = new CiIdentity("preview", {
+// `deploy-<stack>` trusts only its stack's job of deploy.yml on main, in the GitHub environment named after the stack.
+const deploys = config.stacks.map(stack => [stack, new CiIdentity(`deploy-${stack}`, {
     resourceGroupName: ciGroup.name,
     location: ciGroup.location,
-    identityName: `id-${config.namePrefix}-ci-preview`,
-    subjects: [{ name: "github-pull-request", subject: `repo:${repo}:pull_request` }],
+    identityName: `id-${config.namePrefix}-ci-deploy-${stack}`,
+    subjects: [{ name: `github-deploy-${stack}`, subject: deploySubject(repo, stack) }],
     subscriptionId: client.subscriptionId,
-    roles: [
-        ...onStacks(ROLES.reader, "pulumi preview reads Azure resources"),
-        ...onStacks(ROLES.aksClusterUser, "pulumi preview lists the cluster's user kubeconfig"),
-        ...onStacks(ROLES.aksRbacReader, "pulumi preview reads Kubernetes objects"),
-        ...onState(ROLES.storageBlobDataReader),
-    ],
+    roles: [...onGroup(stackGroups.get(stack)!, DEPLOY_GRANTS), ...onState(ROLES.storageBlobDataContributor)],
     tags,
-});
+})] as const);
 
-// main and the production Environment run `pulumi up`: they change resources inside the stack groups and may
-// assign only the four roles the program grants, only to managed identities.
-const deploy = new CiIdentity("deploy", {
+// Pull requests run `pulumi preview` of the preview stack only (D2) — PR code runs with these credentials, so they
+// can read and nothing else. No database access: previews do not refresh, and the PostgreSQL provider connects only
+// to change something.
+const preview = new CiIdentity(`preview-${config.previewStack}`, {
     resourceGroupName: ciGroup.name,
     location: ciGroup.location,
-    identityName: `id-${config.namePrefix}-ci-deploy`,
-    subjects: [
-        { name: "github-main", subject: `repo:${repo}:ref:refs/heads/main` },
-        { name: `github-environment-${config.productionEnvironment.toLowerCase().replace(/[^a-z0-9-]/g, "-")}`, subject: `repo:${repo}:environment:${config.productionEnvironment}` },
-    ],
+    identityName: `id-${config.namePrefix}-ci-preview-${config.previewStack}`,
+    subjects: [{ name: "github-pull-request", subject: previewSubject(repo) }],
     subscriptionId: client.subscriptionId,
-    roles: [
-        ...onStacks(ROLES.contributor, "pulumi up creates and changes the stack's resources"),
-        ...onStacks(ROLES.rbacAdministrator, "pulumi up grants the program's own roles to its managed identities",
-            assignOnlyCondition([ROLES.networkContributor, ROLES.aksRbacClusterAdmin, ROLES.acrPush, ROLES.acrPull])),
-        ...onState(ROLES.storageBlobDataContributor),
-    ],
+    roles: [...onGroup(stackGroups.get(config.previewStack)!, PREVIEW_GRANTS), ...onState(ROLES.storageBlobDataReader)],
     tags,
 });
 
@@ -82,9 +87,14 @@ const deploy = new CiIdentity("deploy", {
 export const githubVariables = {
     AZURE_TENANT_ID: client.tenantId,
     AZURE_SUBSCRIPTION_ID: client.subscriptionId,
-    AZURE_CLIENT_ID_PREVIEW: preview.clientId,
-    AZURE_CLIENT_ID_DEPLOY: deploy.clientId,
+    ...Object.fromEntries(deploys.map(([stack, identity]) => [clientIdVariable("deploy", stack), identity.clientId])),
+    [clientIdVariable("preview", config.previewStack)]: preview.clientId,
 };
-export const deployIdentityName = deploy.name;
-export const deployPrincipalId = deploy.principalId;
-export const stackResourceGroups = pulumi.all(stackGroups.map(g => g.name));
+// What README → "Set up CI" applies to the repository (bootstrap/githubSetup.ts prints the same): the subject template
+// the credentials above expect, one environment per stack that only main may deploy to, and the preview call.
+export const githubSetup = {
+    commands: setupCommands(repo, config.stacks),
+    previewWorkflowUses: previewWorkflowUses(repo),
+};
+export const deployPrincipalIds = Object.fromEntries(deploys.map(([stack, identity]) => [stack, identity.principalId]));
+export const stackResourceGroups = pulumi.all([...stackGroups.values()].map(g => g.name));

@@ -225,12 +225,21 @@ export class PostgresServer extends pulumi.ComponentResource {
             last = rule;
         };
         addRule("aks-egress", args.clusterEgressIp, args.clusterEgressIp);
+        // Each rule is named after its CIDR, not its position: removing one CIDR deletes exactly that rule and rewrites
+        // no other. On prod the server's CanNotDelete lock also blocks deleting a firewall rule (locks are inherited by
+        // child resources), so the removal follows README → "The prod lock"; adding a CIDR never deletes anything.
+        const seen = new Set<string>();
         args.allowedCidrs.forEach((cidr, i) => {
             const range = parseCidr(cidr);
             if (!range) {
                 throw new Error(`PostgresServer ${name}: allowedCidrs[${i}] = ${cidr} is not an IPv4 CIDR`);
             }
-            addRule(`allowed-${i}`, range.start, range.end);
+            const ruleName = `allowed-${cidr.replace(/[./]/g, "-")}`; // 198.51.100.0/28 → allowed-198-51-100-0-28
+            if (seen.has(ruleName)) {
+                throw new Error(`PostgresServer ${name}: allowedCidrs[${i}] = ${cidr} is listed twice`);
+            }
+            seen.add(ruleName);
+            addRule(ruleName, range.start, range.end);
         });
 
         if (args.protect) {

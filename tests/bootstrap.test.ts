@@ -4,7 +4,10 @@ import * as path from "path";
 import { expect } from "chai";
 import * as yaml from "js-yaml";
 import { BUILTIN_ROLES } from "../components/azureRoles";
-import { assignOnlyCondition, GITHUB_ISSUER } from "../bootstrap/ciIdentity";
+import { GITHUB_ISSUER } from "../bootstrap/ciIdentity";
+import { clientIdVariable, deploySubject } from "../bootstrap/githubSubjects";
+import { setupCommands } from "../bootstrap/githubSetup";
+import { delegationCondition, DELEGABLE_ROLES } from "../components/programRoles";
 import { BOOTSTRAP_PROJECT, parseBootstrapConfig } from "../bootstrap/config";
 import { ConfigError } from "../config";
 import { AzureMocks, promiseOf, RecordedResource, SUBSCRIPTION_ID } from "./mocks";
@@ -35,8 +38,9 @@ async function runBootstrap(overrides: Record<string, unknown> = {}) {
 }
 
 const roleId = (guid: string) => `/subscriptions/${SUBSCRIPTION_ID}/providers/Microsoft.Authorization/roleDefinitions/${guid}`;
+const groupId = (stack: string) => `/subscriptions/${SUBSCRIPTION_ID}/resourceGroups/rg-pgwi-${stack}`;
 
-function rolesOf(mocks: AzureMocks, identity: "preview" | "deploy"): RecordedResource[] {
+function rolesOf(mocks: AzureMocks, identity: string): RecordedResource[] {
     const principal = mocks.named("azure-native:managedidentity:UserAssignedIdentity", `${identity}-identity`).state.principalId;
     return mocks.ofType(ROLE).filter(r => r.inputs.principalId === principal);
 }
@@ -44,52 +48,101 @@ function rolesOf(mocks: AzureMocks, identity: "preview" | "deploy"): RecordedRes
 describe("bootstrap: the CI identities", () => {
     let mocks: AzureMocks;
     let outputs: Record<string, any>;
+    let lockWriterId: string;
     before(async () => {
         ({ mocks, result: outputs } = await runBootstrap({ stateContainerId: STATE, secretsKeyVaultId: VAULT }));
+        lockWriterId = mocks.named("azure-native:authorization:RoleDefinition", "lock-writer").id;
     });
 
-    it("the preview identity trusts only pull requests of this repository, from GitHub's issuer", () => {
-        const creds = mocks.ofType(FIC).filter(f => f.inputs.resourceName === "id-pgwi-ci-preview");
+    it("makes one deploy identity per stack and one preview identity, for dev only", () => {
+        expect(mocks.ofType("azure-native:managedidentity:UserAssignedIdentity").map(i => i.inputs.resourceName))
+            .to.have.members(["id-pgwi-ci-deploy-dev", "id-pgwi-ci-deploy-prod", "id-pgwi-ci-preview-dev"]);
+    });
+
+    it("the preview identity trusts only the preview workflow from main, run for a pull request, from GitHub's issuer", () => {
+        const creds = mocks.ofType(FIC).filter(f => f.inputs.resourceName === "id-pgwi-ci-preview-dev");
         expect(creds.map(c => c.inputs)).to.deep.equal([{
-            resourceGroupName: "rg-pgwi-ci", resourceName: "id-pgwi-ci-preview", federatedIdentityCredentialResourceName: "github-pull-request",
-            issuer: GITHUB_ISSUER, subject: `repo:${REPO}:pull_request`, audiences: ["api://AzureADTokenExchange"],
+            resourceGroupName: "rg-pgwi-ci", resourceName: "id-pgwi-ci-preview-dev", federatedIdentityCredentialResourceName: "github-pull-request",
+            issuer: GITHUB_ISSUER,
+            subject: `repo:${REPO}:pull_request:job_workflow_ref:${REPO}/.github/workflows/preview.yml@refs/heads/main`,
+            audiences: ["api://AzureADTokenExchange"],
         }]);
         expect(GITHUB_ISSUER).to.equal("https://token.actions.githubusercontent.com");
     });
 
-    it("the deploy identity trusts main and the prod Environment, and nothing else", () => {
-        const subjects = mocks.ofType(FIC).filter(f => f.inputs.resourceName === "id-pgwi-ci-deploy").map(f => f.inputs.subject);
-        expect(subjects).to.deep.equal([`repo:${REPO}:ref:refs/heads/main`, `repo:${REPO}:environment:prod`]);
+    for (const stack of ["dev", "prod"]) {
+        it(`deploy-${stack} trusts only deploy.yml on main in the ${stack} environment, and nothing else`, () => {
+            const subjects = mocks.ofType(FIC).filter(f => f.inputs.resourceName === `id-pgwi-ci-deploy-${stack}`).map(f => f.inputs.subject);
+            expect(subjects).to.deep.equal([`repo:${REPO}:environment:${stack}:job_workflow_ref:${REPO}/.github/workflows/deploy.yml@refs/heads/main`]);
+            expect(subjects).to.deep.equal([deploySubject(REPO, stack)]);
+        });
+
+        it(`deploy-${stack} holds Contributor, the lock writer, conditioned RBAC Administrator, AKS RBAC Cluster Admin and AcrPush on rg-pgwi-${stack} only`, () => {
+            const onGroups = rolesOf(mocks, `deploy-${stack}`).filter(r => /^\/subscriptions\/[^/]+\/resourceGroups\/rg-pgwi-(dev|prod)$/.test(r.inputs.scope));
+            expect(onGroups.map(r => [r.inputs.roleDefinitionId, r.inputs.scope])).to.have.deep.members([
+                [roleId(BUILTIN_ROLES.contributor), groupId(stack)],
+                [lockWriterId, groupId(stack)],
+                [roleId(BUILTIN_ROLES.rbacAdministrator), groupId(stack)],
+                [roleId(BUILTIN_ROLES.aksRbacClusterAdmin), groupId(stack)],
+                [roleId(BUILTIN_ROLES.acrPush), groupId(stack)],
+            ]);
+            const admin = onGroups.find(r => r.inputs.roleDefinitionId === roleId(BUILTIN_ROLES.rbacAdministrator))!;
+            expect(admin.inputs.conditionVersion).to.equal("2.0");
+            expect(admin.inputs.condition).to.equal(delegationCondition());
+            expect(onGroups.filter(r => r.inputs.condition !== undefined)).to.have.length(1);
+        });
+    }
+
+    it("no deploy identity has any right on another stack's group", () => {
+        for (const [stack, other] of [["dev", "prod"], ["prod", "dev"]]) {
+            expect(rolesOf(mocks, `deploy-${stack}`).filter(r => r.inputs.scope.startsWith(groupId(other)))).to.deep.equal([]);
+        }
     });
 
-    it("the deploy identity's credentials are written one after another and replaced delete-first", () => {
-        expect(mocks.optionsOf("deploy-github-2").dependsOn).to.have.length(1);
-        expect(mocks.optionsOf("deploy-github").deleteBeforeReplace).to.equal(true);
-        expect(mocks.optionsOf("deploy-github-2").deleteBeforeReplace).to.equal(true);
+    it("the lock writer may read and write locks, never delete them, and is assignable only on the stacks' groups", () => {
+        const def = mocks.named("azure-native:authorization:RoleDefinition", "lock-writer").inputs;
+        expect(def.permissions).to.deep.equal([{
+            actions: ["Microsoft.Authorization/locks/read", "Microsoft.Authorization/locks/write"], notActions: [], dataActions: [], notDataActions: [],
+        }]);
+        expect(def.assignableScopes).to.have.members([groupId("dev"), groupId("prod")]);
+        expect(def.scope).to.equal(`/subscriptions/${SUBSCRIPTION_ID}`);
+        expect(def.roleDefinitionId).to.match(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-8[0-9a-f]{3}-[0-9a-f]{12}$/);
+        expect(lockWriterId).to.equal(`/subscriptions/${SUBSCRIPTION_ID}/providers/Microsoft.Authorization/roleDefinitions/${def.roleDefinitionId}`);
     });
 
-    it("the preview identity can only read: Reader, AKS Cluster User and AKS RBAC Reader on each stack group, state reader", () => {
-        const roles = rolesOf(mocks, "preview").map(r => [r.inputs.roleDefinitionId, r.inputs.scope]);
-        const groups = ["rg-pgwi-dev", "rg-pgwi-prod"].map(g => `/subscriptions/${SUBSCRIPTION_ID}/resourceGroups/${g}`);
+    it("the delegation condition is generated from the program's role list: each listed role and principal type, write and delete", () => {
+        const condition = delegationCondition();
+        for (const role of DELEGABLE_ROLES) {
+            expect(condition).to.contain(role.roleId);
+        }
+        expect(condition).to.contain("ActionMatches{'Microsoft.Authorization/roleAssignments/write'}");
+        expect(condition).to.contain("ActionMatches{'Microsoft.Authorization/roleAssignments/delete'}");
+        expect(condition).to.contain("@Request[Microsoft.Authorization/roleAssignments:PrincipalType] ForAnyOfAnyValues:StringEqualsIgnoreCase {'ServicePrincipal'}");
+        expect(condition).to.contain("@Resource[Microsoft.Authorization/roleAssignments:PrincipalType] ForAnyOfAnyValues:StringEqualsIgnoreCase {'ServicePrincipal'}");
+        expect(condition).to.not.contain(BUILTIN_ROLES.contributor);
+        expect(condition).to.not.contain(BUILTIN_ROLES.rbacAdministrator);
+    });
+
+    it("the deploy identities' credentials are replaced delete-first", () => {
+        for (const stack of ["dev", "prod"]) {
+            expect(mocks.optionsOf(`deploy-${stack}-github`).deleteBeforeReplace).to.equal(true);
+        }
+    });
+
+    it("the preview identity can only read, and only dev: Reader, AKS Cluster User and AKS RBAC Reader on rg-pgwi-dev, state reader", () => {
+        const roles = rolesOf(mocks, "preview-dev").map(r => [r.inputs.roleDefinitionId, r.inputs.scope]);
         expect(roles).to.have.deep.members([
-            ...groups.flatMap(g => [[roleId(BUILTIN_ROLES.reader), g], [roleId(BUILTIN_ROLES.aksClusterUser), g], [roleId(BUILTIN_ROLES.aksRbacReader), g]]),
+            [roleId(BUILTIN_ROLES.reader), groupId("dev")], [roleId(BUILTIN_ROLES.aksClusterUser), groupId("dev")], [roleId(BUILTIN_ROLES.aksRbacReader), groupId("dev")],
             [roleId(BUILTIN_ROLES.storageBlobDataReader), STATE],
             [roleId(BUILTIN_ROLES.storageBlobDelegator), STATE.replace("/blobServices/default/containers/state", "")],
             [roleId(BUILTIN_ROLES.keyVaultCryptoUser), VAULT],
         ]);
     });
 
-    it("the deploy identity may change the stack groups and assign only the program's four roles, to managed identities", () => {
-        const roles = rolesOf(mocks, "deploy");
-        const admin = roles.filter(r => r.inputs.roleDefinitionId === roleId(BUILTIN_ROLES.rbacAdministrator));
-        expect(admin).to.have.length(2);
-        for (const r of admin) {
-            expect(r.inputs.conditionVersion).to.equal("2.0");
-            expect(r.inputs.condition).to.equal(assignOnlyCondition([BUILTIN_ROLES.networkContributor, BUILTIN_ROLES.aksRbacClusterAdmin, BUILTIN_ROLES.acrPush, BUILTIN_ROLES.acrPull]));
-            expect(r.inputs.condition).to.contain("StringEqualsIgnoreCase {'ServicePrincipal'}");
+    it("the deploy identities write state", () => {
+        for (const stack of ["dev", "prod"]) {
+            expect(rolesOf(mocks, `deploy-${stack}`).some(r => r.inputs.roleDefinitionId === roleId(BUILTIN_ROLES.storageBlobDataContributor) && r.inputs.scope === STATE)).to.equal(true);
         }
-        expect(roles.filter(r => r.inputs.roleDefinitionId === roleId(BUILTIN_ROLES.contributor))).to.have.length(2);
-        expect(roles.some(r => r.inputs.roleDefinitionId === roleId(BUILTIN_ROLES.storageBlobDataContributor) && r.inputs.scope === STATE)).to.equal(true);
     });
 
     it("no CI role reaches beyond a resource group: nothing on the subscription", () => {
@@ -102,10 +155,21 @@ describe("bootstrap: the CI identities", () => {
         expect(mocks.ofType("azure-native:resources:ResourceGroup").map(r => r.inputs.resourceGroupName)).to.have.members(["rg-pgwi-ci", "rg-pgwi-dev", "rg-pgwi-prod"]);
     });
 
-    it("exports the GitHub repository variables the workflows read", async () => {
+    it("exports the GitHub repository variables the workflows read, one client id per identity", async () => {
         const vars = await promiseOf(outputs.githubVariables) as Record<string, string>;
-        expect(Object.keys(vars)).to.have.members(["AZURE_TENANT_ID", "AZURE_SUBSCRIPTION_ID", "AZURE_CLIENT_ID_PREVIEW", "AZURE_CLIENT_ID_DEPLOY"]);
-        expect(vars.AZURE_CLIENT_ID_DEPLOY).to.equal(mocks.named("azure-native:managedidentity:UserAssignedIdentity", "deploy-identity").state.clientId);
+        expect(Object.keys(vars)).to.have.members(["AZURE_TENANT_ID", "AZURE_SUBSCRIPTION_ID", "AZURE_CLIENT_ID_DEPLOY_DEV", "AZURE_CLIENT_ID_DEPLOY_PROD", "AZURE_CLIENT_ID_PREVIEW_DEV"]);
+        for (const stack of ["dev", "prod"]) {
+            expect(vars[clientIdVariable("deploy", stack)]).to.equal(mocks.named("azure-native:managedidentity:UserAssignedIdentity", `deploy-${stack}-identity`).state.clientId);
+        }
+        expect(vars.AZURE_CLIENT_ID_PREVIEW_DEV).to.equal(mocks.named("azure-native:managedidentity:UserAssignedIdentity", "preview-dev-identity").state.clientId);
+    });
+
+    it("exports the GitHub set-up the credentials expect: the subject template, an environment per stack limited to main, the preview workflow", async () => {
+        const setup = await promiseOf(outputs.githubSetup) as any;
+        expect(setup.commands).to.deep.equal(setupCommands(REPO, ["dev", "prod"]));
+        expect(setup.commands[0]).to.contain(`'{"use_default":false,"include_claim_keys":["repo","context","job_workflow_ref"]}'`);
+        expect(setup.commands.filter((c: string) => c.includes("deployment-branch-policies -f name=main"))).to.have.length(2);
+        expect(setup.previewWorkflowUses).to.equal(`${REPO}/.github/workflows/preview.yml@main`);
     });
 
     it("without a state container or vault, grants no data-plane roles", async () => {
@@ -128,6 +192,7 @@ describe("bootstrap: config", () => {
         ["stacks", [], "stacks", "list at least one stack"],
         ["stateContainerId", "pulumistate", "stateContainerId", "blob container's ARM id"],
         ["secretsKeyVaultId", "kv-pulumi", "secretsKeyVaultId", "a Key Vault's ARM id"],
+        ["previewStack", "staging", "previewStack", "must be one of stacks (dev, prod)"],
     ] as const) {
         it(`rejects ${key} = ${JSON.stringify(value)}`, () => {
             expect(() => parse({ [key]: value })).to.throw(ConfigError, `"${BOOTSTRAP_PROJECT}:${reported}"`);

@@ -105,6 +105,8 @@ function armId(type: string, name: string, inputs: Record<string, any>): string 
             return `${group}/providers/Microsoft.DBforPostgreSQL/flexibleServers/${inputs.serverName}/firewallRules/${name}`;
         case "authorization:RoleAssignment":
             return `${inputs.scope}/providers/Microsoft.Authorization/roleAssignments/${guidFor(`assignment:${inputs.scope}:${inputs.principalId}:${inputs.roleDefinitionId}`)}`;
+        case "authorization:RoleDefinition":
+            return `${inputs.scope}/providers/Microsoft.Authorization/roleDefinitions/${inputs.roleDefinitionId ?? guidFor(`role:${inputs.roleName}`)}`;
         case "authorization:ManagementLockByScope":
             return `${inputs.scope}/providers/Microsoft.Authorization/locks/${inputs.lockName}`;
         case "monitor:DiagnosticSetting":

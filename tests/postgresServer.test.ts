@@ -77,7 +77,7 @@ describe("PostgresServer", () => {
 
     it("admits each configured CIDR as its exact address range", async () => {
         const { mocks } = await build();
-        expect(mocks.named(RULE, "pg-fw-allowed-0").inputs).to.include({ startIpAddress: "198.51.100.0", endIpAddress: "198.51.100.15" });
+        expect(mocks.named(RULE, "pg-fw-allowed-198-51-100-0-28").inputs).to.include({ startIpAddress: "198.51.100.0", endIpAddress: "198.51.100.15" });
     });
 
     it("has no firewall rule for the world or for 'all Azure services'", async () => {

@@ -6,6 +6,10 @@ import * as path from "path";
 import { expect } from "chai";
 import * as yaml from "js-yaml";
 import { ROOT } from "./harness";
+import {
+    clientIdVariable, DEPLOY_WORKFLOW, deploySubject, MAIN_REF, PREVIEW_WORKFLOW, previewSubject, previewWorkflowUses, SUBJECT_CLAIM_KEYS,
+} from "../bootstrap/githubSubjects";
+import { setupCommands, withPreviewRepository } from "../bootstrap/githubSetup";
 
 const WORKFLOWS = path.join(ROOT, ".github", "workflows");
 const ACTION = path.join(ROOT, ".github", "actions", "pulumi", "action.yml");
@@ -13,6 +17,7 @@ const files = [...fs.readdirSync(WORKFLOWS).filter(f => f.endsWith(".yml")).map(
 const load = (file: string) => yaml.load(fs.readFileSync(file, "utf8")) as any;
 const pr = load(path.join(WORKFLOWS, "pull-request.yml"));
 const deploy = load(path.join(WORKFLOWS, "deploy.yml"));
+const preview = load(path.join(WORKFLOWS, "preview.yml"));
 const action = load(ACTION);
 /** The validator's own entry point (its package exports nothing else). */
 const VALIDATOR = path.join(ROOT, "node_modules", "@action-validator", "cli", "cli.mjs");
@@ -36,6 +41,9 @@ function usesOf(doc: any): string[] {
     walk(doc);
     return found;
 }
+
+/** A job that calls the preview workflow pinned at main (it signs in through that workflow). */
+const callsPreview = (job: any) => typeof job.uses === "string" && /\/\.github\/workflows\/preview\.yml@main$/.test(job.uses);
 
 /** Steps that run the Pulumi composite action, with their inputs. */
 function pulumiSteps(job: any): Record<string, string>[] {
@@ -61,7 +69,9 @@ describe("workflows: schema", () => {
 describe("workflows: the facts that matter", () => {
     it("every external action is pinned to an exact version or a commit", () => {
         for (const file of files) {
-            for (const uses of usesOf(load(file)).filter(u => !u.startsWith("./"))) {
+            // The one exception: pull-request.yml calls this repository's own preview workflow at main, because the
+            // preview identity trusts exactly that workflow ref (see the subject test below).
+            for (const uses of usesOf(load(file)).filter(u => !u.startsWith("./") && !(file.endsWith("pull-request.yml") && u === pr.jobs.preview.uses))) {
                 expect(uses, `${path.basename(file)}: ${uses}`).to.match(/@(v\d+\.\d+\.\d+|[0-9a-f]{40})$/);
             }
         }
@@ -72,7 +82,7 @@ describe("workflows: the facts that matter", () => {
             const doc = load(file);
             expect(doc.permissions, path.basename(file)).to.deep.equal({ contents: "read" });
             for (const [name, job] of Object.entries<any>(doc.jobs)) {
-                const signsIn = pulumiSteps(job).length > 0;
+                const signsIn = pulumiSteps(job).length > 0 || callsPreview(job);
                 expect(job.permissions?.["id-token"] === "write", `${path.basename(file)}/${name}`).to.equal(signsIn);
             }
         }
@@ -80,20 +90,28 @@ describe("workflows: the facts that matter", () => {
 
     it("the pull-request workflow runs on pull_request (never pull_request_target) and never deploys", () => {
         expect(Object.keys(pr.on)).to.deep.equal(["pull_request"]);
-        const commands = Object.values<any>(pr.jobs).flatMap(pulumiSteps).map(w => w.command);
+        expect(Object.values<any>(pr.jobs).flatMap(pulumiSteps)).to.deep.equal([]);
+        expect(Object.keys(preview.on)).to.deep.equal(["workflow_call"]);
+        const commands = Object.values<any>(preview.jobs).flatMap(pulumiSteps).map(w => w.command);
         expect(commands).to.deep.equal(["preview"]);
-        expect(fs.readFileSync(path.join(WORKFLOWS, "pull-request.yml"), "utf8")).to.not.match(/command:\s*(up|destroy|refresh)/);
+        for (const file of ["pull-request.yml", "preview.yml"]) {
+            expect(fs.readFileSync(path.join(WORKFLOWS, file), "utf8")).to.not.match(/command:\s*(up|destroy|refresh)/);
+        }
     });
 
     it("pull requests from forks get no cloud credentials", () => {
         expect(pr.jobs.preview.if).to.equal("github.event.pull_request.head.repo.full_name == github.repository");
     });
 
-    it("previews run for dev and prod, with the policy pack, posting the result on the pull request", () => {
-        expect(pr.jobs.preview.strategy.matrix.stack).to.deep.equal(["dev", "prod"]);
-        expect(pulumiSteps(pr.jobs.preview)[0]).to.include({ "comment-on-pr": "true", "client-id": "${{ vars.AZURE_CLIENT_ID_PREVIEW }}" });
+    it("pull requests preview dev only (D2), with the policy pack, posting the result on the pull request", () => {
+        expect(pr.jobs.preview.strategy).to.equal(undefined);
+        const steps = Object.values<any>(preview.jobs).flatMap(pulumiSteps);
+        expect(steps).to.have.length(1);
+        expect(steps[0]).to.include({ stack: "dev", "comment-on-pr": "true", "client-id": `\${{ vars.${clientIdVariable("preview", "dev")} }}` });
+        expect(JSON.stringify([pr, preview])).to.not.match(/prod/i);
         const pulumiAction = action.runs.steps.find((s: any) => String(s.uses).startsWith("pulumi/actions@"));
-        expect(pulumiAction.with).to.include({ policyPacks: "policy", refresh: false });
+        expect(pulumiAction.with).to.include({ policyPacks: "policy", refresh: "${{ inputs.refresh == 'true' }}" });
+        expect(action.inputs.refresh.default).to.equal("false");
     });
 
     it("tests run before any preview or deploy", () => {
@@ -104,13 +122,37 @@ describe("workflows: the facts that matter", () => {
         }
     });
 
-    it("main deploys dev, then prod — and prod only through the prod Environment (required reviewers)", () => {
+    it("main deploys dev, then prod — each job in the GitHub environment named after its stack (prod: required reviewers)", () => {
         expect(deploy.on.push.branches).to.deep.equal(["main"]);
         expect(pulumiSteps(deploy.jobs.dev)[0]).to.include({ command: "up", stack: "dev" });
         expect(pulumiSteps(deploy.jobs.prod)[0]).to.include({ command: "up", stack: "prod" });
         expect(deploy.jobs.prod.needs).to.equal("dev");
         expect(deploy.jobs.prod.environment).to.equal("prod");
-        expect(deploy.jobs.dev.environment).to.equal(undefined);
+        expect(deploy.jobs.dev.environment).to.equal("dev");
+    });
+
+    it("each job that signs in has exactly the token subject its identity trusts (bootstrap/githubSubjects.ts)", () => {
+        const repo = "contoso/aks-pg-passwordless";
+        // What GitHub puts in `sub` with the customised template, from where the job really is.
+        for (const stack of ["dev", "prod"]) {
+            const subject = `repo:${repo}:environment:${deploy.jobs[stack].environment}:job_workflow_ref:${repo}/.github/workflows/deploy.yml@${MAIN_REF}`;
+            expect(subject).to.equal(deploySubject(repo, stack));
+        }
+        expect(fs.existsSync(path.join(WORKFLOWS, DEPLOY_WORKFLOW))).to.equal(true);
+        expect(fs.existsSync(path.join(WORKFLOWS, PREVIEW_WORKFLOW))).to.equal(true);
+        // The preview job has no environment, so its context is the event; its workflow ref is the pinned preview.yml.
+        const [owner, name] = pr.jobs.preview.uses.split("/");
+        const called = `${owner}/${name}`;
+        expect(pr.jobs.preview.uses).to.equal(previewWorkflowUses(called));
+        expect(Object.values<any>(preview.jobs).every(j => j.environment === undefined)).to.equal(true);
+        expect(`repo:${called}:pull_request:job_workflow_ref:${called}/.github/workflows/preview.yml@${MAIN_REF}`).to.equal(previewSubject(called));
+    });
+
+    it("nothing refreshes but a hand-started prod deploy asked to (the lock procedure's last step)", () => {
+        expect(pulumiSteps(preview.jobs.preview)[0].refresh).to.equal(undefined);
+        expect(pulumiSteps(deploy.jobs.dev)[0].refresh).to.equal(undefined);
+        expect(pulumiSteps(deploy.jobs.prod)[0].refresh).to.equal("${{ github.event_name == 'workflow_dispatch' && inputs.refresh }}");
+        expect(deploy.on.workflow_dispatch.inputs.refresh).to.include({ type: "boolean", default: false });
     });
 
     it("two runs never update one stack at once", () => {
@@ -126,14 +168,49 @@ describe("workflows: the facts that matter", () => {
             expect(text, path.basename(file)).to.not.match(/client-secret|ARM_CLIENT_SECRET|AZURE_CREDENTIALS|creds:/);
         }
         expect(deploy.env.ARM_USE_OIDC).to.equal("true");
-        expect(pr.jobs.preview.env.ARM_USE_OIDC).to.equal("true");
+        expect(preview.jobs.preview.env.ARM_USE_OIDC).to.equal("true");
         const login = action.runs.steps.find((s: any) => String(s.uses).startsWith("azure/login@"));
         expect(Object.keys(login.with)).to.have.members(["client-id", "tenant-id", "subscription-id"]);
     });
 
-    it("the preview identity previews and the deploy identity deploys", () => {
-        expect(pr.jobs.preview.env.ARM_CLIENT_ID).to.equal("${{ vars.AZURE_CLIENT_ID_PREVIEW }}");
-        expect(deploy.env.ARM_CLIENT_ID).to.equal("${{ vars.AZURE_CLIENT_ID_DEPLOY }}");
-        expect(pulumiSteps(pr.jobs.preview)[0]["state-permissions"]).to.equal("rl");
+    it("the preview identity previews, and each stack is deployed by its own deploy identity", () => {
+        const variable = (name: string) => `\${{ vars.${name} }}`;
+        expect(preview.jobs.preview.env.ARM_CLIENT_ID).to.equal(variable(clientIdVariable("preview", "dev")));
+        expect(pulumiSteps(preview.jobs.preview)[0]["state-permissions"]).to.equal("rl");
+        expect(deploy.env.ARM_CLIENT_ID).to.equal(undefined);
+        for (const stack of ["dev", "prod"]) {
+            expect(deploy.jobs[stack].env.ARM_CLIENT_ID).to.equal(variable(clientIdVariable("deploy", stack)));
+            expect(pulumiSteps(deploy.jobs[stack])[0]["client-id"]).to.equal(variable(clientIdVariable("deploy", stack)));
+        }
+    });
+});
+
+describe("workflows: the repository set-up comes from the one subject template (bootstrap/githubSetup.ts)", () => {
+    const repo = "fabrikam/payments";
+    const commands = setupCommands(repo, ["dev", "prod"]);
+    const body = (command: string) => JSON.parse(/<<< '(.*)'$/.exec(command)![1]);
+
+    it("customises the subject to exactly the claims the credentials' subjects are built from", () => {
+        const [custom] = commands;
+        expect(custom).to.match(new RegExp(`^gh api -X PUT repos/${repo}/actions/oidc/customization/sub `));
+        expect(body(custom)).to.deep.equal({ use_default: false, include_claim_keys: [...SUBJECT_CLAIM_KEYS] });
+        // Each subject bootstrap trusts is those claims, in that order.
+        expect(deploySubject(repo, "prod").split(":").filter((_, i) => i % 2 === 0).slice(0, 3)).to.deep.equal(["repo", "environment", "job_workflow_ref"]);
+    });
+
+    it("creates one environment per stack, named as the deploy jobs name them, deployable from main only", () => {
+        for (const stack of ["dev", "prod"]) {
+            expect(deploy.jobs[stack].environment).to.equal(stack);
+            const put = commands.find(c => c.includes(`/environments/${stack} `))!;
+            expect(body(put)).to.deep.equal({ deployment_branch_policy: { protected_branches: false, custom_branch_policies: true } });
+            expect(commands).to.include(`gh api -X POST repos/${repo}/environments/${stack}/deployment-branch-policies -f name=main -f type=branch`);
+        }
+    });
+
+    it("points pull-request.yml's preview call at the repository, changing nothing else", () => {
+        const text = fs.readFileSync(path.join(WORKFLOWS, "pull-request.yml"), "utf8");
+        const rewritten = withPreviewRepository(text, repo);
+        expect(yaml.load(rewritten)).to.deep.equal({ ...pr, jobs: { ...pr.jobs, preview: { ...pr.jobs.preview, uses: previewWorkflowUses(repo) } } });
+        expect(() => withPreviewRepository("jobs: {}\n", repo)).to.throw("no call of .github/workflows/preview.yml@main");
     });
 });
