@@ -136,6 +136,8 @@ const ARM_TYPE: Record<string, string> = {
     "azure-native:dbforpostgresql:FirewallRule": "Microsoft.DBforPostgreSQL/flexibleServers/firewallRules",
     "azure-native:monitor:DiagnosticSetting": "Microsoft.Insights/diagnosticSettings",
     "azure-native:insights:DataCollectionRule": "Microsoft.Insights/dataCollectionRules",
+    "azure-native:monitor:DataCollectionRule": "Microsoft.Insights/dataCollectionRules",
+    "azure-native:monitor:DataCollectionRuleAssociation": "Microsoft.Insights/dataCollectionRuleAssociations",
     "azure-native:insights:DataCollectionRuleAssociation": "Microsoft.Insights/dataCollectionRuleAssociations",
     "azure-native:authorization:RoleAssignment": "Microsoft.Authorization/roleAssignments",
     "azure-native:authorization:ManagementLockByScope": "Microsoft.Authorization/locks",
@@ -204,6 +206,9 @@ export function needsOf(mocks: AzureMocks): Need[] {
         } else if (r.type.startsWith("kubernetes:") && !r.type.startsWith("kubernetes:helm")) {
             needs.push({ what, action: kubernetesDataAction(r.type, "write"), scope: cluster.id, data: true });
             needs.push({ what, action: kubernetesDataAction(r.type, "delete"), scope: cluster.id, data: true });
+        } else if (r.type === "pulumi-nodejs:dynamic:Resource" && typeof r.inputs.resourceType === "string" && r.inputs.body) {
+            // components/armPatch.ts: a follow-up PATCH of an existing resource (the maintenance window) is its write.
+            needs.push({ what, action: `${r.inputs.resourceType}/write`, scope: r.inputs.resourceId });
         } else if (r.type === "docker-build:index:Image" && r.inputs.push) {
             needs.push({ what, action: "Microsoft.ContainerRegistry/registries/push/write", scope: registry.id });
         }
