@@ -78,6 +78,8 @@ describe("against a real PostgreSQL", function () {
             // Entra issues a new token and the old one stops being accepted for new logins.
             await setRolePassword(credential.rotate());
             now += 56 * 60_000; // the cached token is now inside its refresh margin
+            await tokens.get(); // still valid: served at once, while the refresh runs in the background
+            await tokens.settled();
 
             const fresh = await p.connect();
             try {
@@ -203,7 +205,7 @@ describe("against a real PostgreSQL", function () {
     });
 
     describe("check", () => {
-        const fast = { initialRetryDelayMs: 10, maxRetryDelayMs: 20, tokenRetryMs: 200 };
+        const fast = { initialRetryDelayMs: 10, maxRetryDelayMs: 20, tokenRetryMs: 200, connectRetryMs: 200 };
 
         it("exits 0 when token, connection, identity, insert and read-back all work", async () => {
             const log = memoryLogger();
