@@ -95,7 +95,8 @@ describe("the built app under faults (dist/main.js, real PostgreSQL, a local Ent
         const app = await serve();
         const initial = app.pgSockets(pg.port);
         entra.mode = { kind: "fail", status: 500 }; // no Retry-After: MSAL then throttles the scope for 60 s
-        const lastIssued = entra.tokenRequests.filter(r => r.status === 200).at(-1)!.at;
+        await sleep(100); // a token request answered just before the switch has recorded its status
+        const lastIssued = Math.max(...entra.tokenRequests.filter(r => r.status === 200).map(r => r.at));
         const tokenGoneAt = lastIssued + entra.expiresInSeconds * 1000;
 
         let peak = initial.size;
