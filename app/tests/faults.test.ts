@@ -314,7 +314,7 @@ describe("the built app under faults (dist/main.js, real PostgreSQL, a local Ent
             await sleep(500);
             await locker.query("ROLLBACK");
             stopAt.t = Math.min(stopAt.t, Date.now() + 4_000); // clients keep trying for 4 s more
-            const exit = await Promise.race([app.exited, sleep(15_000).then(() => undefined)]);
+            const exit = await app.exitWithin(15_000);
             stopAt.t = 0;
             await Promise.all(workers);
             const inFlight = await Promise.all(inFlightAtSignal);

@@ -102,13 +102,23 @@ export class AppProcess {
 
     /** Exit code, or kills the child and throws after `timeoutMs`. */
     async exitCode(timeoutMs = 30_000): Promise<number | null> {
-        const timer = sleep(timeoutMs).then(() => "timeout" as const);
-        const result = await Promise.race([this.exited, timer]);
-        if (result === "timeout") {
+        const result = await this.exitWithin(timeoutMs);
+        if (result === undefined) {
             this.child.kill("SIGKILL");
             throw new Error(`app did not exit within ${timeoutMs} ms; log:\n${this.describe()}`);
         }
         return result.code;
+    }
+
+    /** The exit, or undefined if the child still runs after `timeoutMs` (leaves no timer behind). */
+    async exitWithin(timeoutMs: number): Promise<{ code: number | null; at: number } | undefined> {
+        let timer: NodeJS.Timeout | undefined;
+        const timeout = new Promise<undefined>(resolve => { timer = setTimeout(() => resolve(undefined), timeoutMs); });
+        try {
+            return await Promise.race([this.exited, timeout]);
+        } finally {
+            clearTimeout(timer);
+        }
     }
 
     /** Kills the child if it still runs; never throws. */

@@ -179,7 +179,7 @@ export class FakeEntra {
                 }, headers);
             }
             if (mode.kind === "slow") {
-                await new Promise(resolve => setTimeout(resolve, mode.delayMs));
+                await new Promise(resolve => setTimeout(resolve, mode.delayMs).unref());
             }
             if (this.stopped) {
                 return void res.destroy();
