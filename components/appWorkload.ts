@@ -12,6 +12,29 @@ export const RUN_AS_ID = 65532;
 /** The port the app image serves HTTP on. */
 export const APP_PORT = 8080;
 
+/**
+ * Pod lifecycle, sized to the app contract: after SIGTERM the image exits within APP_SHUTDOWN_BOUND_SECONDS
+ * (app/src/timeouts.ts: drain 10 s + pool close 2 s). Before SIGTERM the kubelet runs the preStop hook, so
+ * endpoint controllers and kube-proxy stop routing here while the app still serves. The image is distroless
+ * (no shell, no `sleep` binary), so the hook is the kubelet's own `sleep` action: beta and on by default
+ * since Kubernetes 1.30 (feature gate PodLifecycleSleepAction, KEP-3960; alpha in 1.29, GA in 1.34) —
+ * the minimum cluster version for this workload.
+ */
+export const PRE_STOP_SLEEP_SECONDS = 5;
+/** What the image promises: SIGTERM to exit, at most (app/src/timeouts.ts SHUTDOWN_BOUND_MS). */
+export const APP_SHUTDOWN_BOUND_SECONDS = 12;
+/** The grace period starts when preStop starts: preStop + the app's bound + 3 s for the runtime to deliver and reap. */
+export const TERMINATION_GRACE_PERIOD_SECONDS = PRE_STOP_SLEEP_SECONDS + APP_SHUTDOWN_BOUND_SECONDS + 3;
+/**
+ * Probe timing. Readiness answers within the app's own 2 s budget (READY_TIMEOUT_MS), so the probe waits 3 s
+ * (the default timeoutSeconds of 1 s would cut it short). It flips only after 3 failures 5 s apart: longer than
+ * one @azure/identity retry cycle on a failing token endpoint (3 retries, 1 + 2 + 4 s backoff at most) and the
+ * app's 10 s token timeout, so a blip the SDK rides out does not take the pod out of the Service. Liveness never
+ * touches the database or the token.
+ */
+export const READINESS_PROBE = { periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 3 } as const;
+export const LIVENESS_PROBE = { periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3 } as const;
+
 export interface AppWorkloadArgs {
     /** App name: names the Deployment and its pods' `app.kubernetes.io/name` label. */
     appName: string;
@@ -173,10 +196,12 @@ export class AppWorkload extends pulumi.ComponentResource {
                     spec: {
                         ...pod("serve", {
                             ports: [{ name: "http", containerPort: APP_PORT, protocol: "TCP" }],
-                            livenessProbe: { httpGet: { path: "/healthz/live", port: "http" }, periodSeconds: 10, failureThreshold: 3 },
-                            readinessProbe: { httpGet: { path: "/healthz/ready", port: "http" }, periodSeconds: 5, failureThreshold: 2 },
-                            startupProbe: { httpGet: { path: "/healthz/live", port: "http" }, periodSeconds: 2, failureThreshold: 30 },
+                            livenessProbe: { httpGet: { path: "/healthz/live", port: "http" }, ...LIVENESS_PROBE },
+                            readinessProbe: { httpGet: { path: "/healthz/ready", port: "http" }, ...READINESS_PROBE },
+                            startupProbe: { httpGet: { path: "/healthz/live", port: "http" }, periodSeconds: 2, timeoutSeconds: 2, failureThreshold: 30 },
+                            lifecycle: { preStop: { sleep: { seconds: PRE_STOP_SLEEP_SECONDS } } },
                         }),
+                        terminationGracePeriodSeconds: TERMINATION_GRACE_PERIOD_SECONDS,
                         ...spread,
                     },
                 },

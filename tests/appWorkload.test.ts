@@ -1,7 +1,10 @@
 import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { AppWorkload, AppWorkloadArgs, CLIENT_ID_ANNOTATION, USE_LABEL } from "../components/appWorkload";
+import {
+    APP_SHUTDOWN_BOUND_SECONDS, AppWorkload, AppWorkloadArgs, CLIENT_ID_ANNOTATION, PRE_STOP_SLEEP_SECONDS, USE_LABEL,
+} from "../components/appWorkload";
+import { IDENTITY_RETRY_BACKOFF_MAX_MS, READY_TIMEOUT_MS, SHUTDOWN_BOUND_MS, TOKEN_TIMEOUT_MS } from "../app/src/timeouts";
 import { clientIdFor, promiseOf, TENANT_ID } from "./mocks";
 import { underMocks } from "./harness";
 
@@ -122,6 +125,27 @@ describe("AppWorkload", () => {
         expect(container.livenessProbe.httpGet).to.deep.equal({ path: "/healthz/live", port: "http" });
         expect(container.readinessProbe.httpGet).to.deep.equal({ path: "/healthz/ready", port: "http" });
         expect(container.startupProbe.httpGet).to.deep.equal({ path: "/healthz/live", port: "http" });
+    });
+
+    it("stopping: a preStop sleep (the image has no shell), then SIGTERM; preStop plus the app's shutdown bound fit in the grace period", async () => {
+        const spec = (await podSpec()).spec;
+        expect(spec.containers[0].lifecycle).to.deep.equal({ preStop: { sleep: { seconds: PRE_STOP_SLEEP_SECONDS } } });
+        expect(PRE_STOP_SLEEP_SECONDS).to.be.at.least(3);
+        expect(APP_SHUTDOWN_BOUND_SECONDS * 1000, "the bound the app enforces (app/src/timeouts.ts)").to.equal(SHUTDOWN_BOUND_MS);
+        // The grace period starts when preStop starts.
+        expect(spec.terminationGracePeriodSeconds).to.be.above(PRE_STOP_SLEEP_SECONDS + APP_SHUTDOWN_BOUND_SECONDS);
+    });
+
+    it("probe timeouts agree with the app: readiness waits longer than the app's readiness budget and tolerates one token retry cycle", async () => {
+        const container = (await podSpec()).spec.containers[0];
+        const ready = container.readinessProbe;
+        expect(ready.timeoutSeconds * 1000, "kubelet must not cut the app's own readiness budget short").to.be.above(READY_TIMEOUT_MS);
+        const toleratedMs = ready.periodSeconds * ready.failureThreshold * 1000;
+        expect(toleratedMs, "a failing token endpoint the SDK is still retrying does not flip readiness").to.be.at.least(TOKEN_TIMEOUT_MS);
+        expect(TOKEN_TIMEOUT_MS).to.be.above(IDENTITY_RETRY_BACKOFF_MAX_MS);
+        for (const probe of [container.livenessProbe, container.readinessProbe, container.startupProbe]) {
+            expect(probe.timeoutSeconds, JSON.stringify(probe)).to.be.a("number").at.least(2);
+        }
     });
 
     it("a check Job runs the same image with `check`, as the same ServiceAccount, with the workload identity label", async () => {

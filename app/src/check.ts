@@ -1,7 +1,7 @@
 // `check`: proves the whole chain from inside a pod, step by step, and exits 0 only if every step worked.
 import type { TokenCredential } from "@azure/identity";
 import { workloadIdentityCredential } from "./credential";
-import { createPool, failedStep, TokenExchangeError, type FailedStep } from "./db";
+import { createPool, diagnose, TokenExchangeError, type Diagnosis, type FailedStep } from "./db";
 import { EnvError, readDbEnv } from "./env";
 import type { Logger } from "./log";
 import { migrate } from "./migrate";
@@ -13,9 +13,12 @@ export const EXIT_CODES: Record<"ok" | "config" | FailedStep, number> = {
     "token exchange": 3,
     "TCP": 4,
     "TLS": 4,
+    "server": 4,
+    "pool": 4,
     "authentication": 5,
     "permission": 6,
     "query": 7,
+    "database": 8,
 };
 
 export interface CheckOptions {
@@ -25,6 +28,8 @@ export interface CheckOptions {
     credential?: TokenCredential;
     /** How long to keep retrying the token exchange: a new federated credential takes a while to propagate. */
     tokenRetryMs?: number;
+    /** How long to keep retrying a connection that failed for a reason that can pass (network, server restarting). */
+    connectRetryMs?: number;
     /** First retry delay; doubles up to `maxRetryDelayMs`. */
     initialRetryDelayMs?: number;
     maxRetryDelayMs?: number;
@@ -37,23 +42,27 @@ const defaultSleep = (ms: number) => new Promise<void>(resolve => setTimeout(res
 export async function runCheck(options: CheckOptions): Promise<number> {
     const { log } = options;
     const sleep = options.sleep ?? defaultSleep;
-    const fail = (step: keyof typeof EXIT_CODES, error: unknown) => {
-        log.log("error", `check failed at step: ${step}`, { step, error: error instanceof Error ? error.message : String(error) });
-        return EXIT_CODES[step];
+    const fail = (d: { step: FailedStep | "config"; message: string } & Partial<Pick<Diagnosis, "code" | "fix">>) => {
+        log.log("error", `check failed at step: ${d.step}`, { step: d.step, code: d.code, error: d.message, fix: d.fix });
+        return EXIT_CODES[d.step];
     };
 
     let tokens: EntraTokenCache;
     let env;
     try {
         env = readDbEnv(options.env);
-        tokens = new EntraTokenCache(options.credential ?? workloadIdentityCredential(options.env));
+        // One-shot: no background refresh, and this loop (not the cache) decides when to try again.
+        tokens = new EntraTokenCache(options.credential ?? workloadIdentityCredential(options.env), { background: false, retryDelayMs: 0 });
     } catch (error) {
-        return fail(error instanceof EnvError ? "config" : "query", error);
+        return error instanceof EnvError ? fail({ step: "config", message: error.message }) : fail(diagnose(error));
     }
+    const who = { user: env.user, database: env.database };
+    const firstDelay = options.initialRetryDelayMs ?? 2000;
+    const maxDelay = options.maxRetryDelayMs ?? 30_000;
 
     // Token exchange, retried with backoff for a bounded time.
-    const deadline = Date.now() + (options.tokenRetryMs ?? 180_000);
-    let delay = options.initialRetryDelayMs ?? 2000;
+    let deadline = Date.now() + (options.tokenRetryMs ?? 180_000);
+    let delay = firstDelay;
     for (let attempt = 1; ; attempt++) {
         try {
             await tokens.get();
@@ -61,25 +70,38 @@ export async function runCheck(options: CheckOptions): Promise<number> {
             break;
         } catch (error) {
             if (Date.now() + delay > deadline) {
-                return fail("token exchange", new TokenExchangeError(error));
+                return fail(diagnose(error instanceof TokenExchangeError ? error : new TokenExchangeError(error)));
             }
             log.log("warn", "token exchange failed, retrying", { attempt, retryInMs: delay, error: (error as Error).message });
             await sleep(delay);
-            delay = Math.min(delay * 2, options.maxRetryDelayMs ?? 30_000);
+            delay = Math.min(delay * 2, maxDelay);
         }
     }
 
     const pool = createPool(env, tokens, { max: 1 });
+    pool.on("error", () => undefined); // an idle connection dropped by the server; the next query reconnects
     try {
+        // Connect, retrying only what can pass by itself; anything else fails at once, named.
+        deadline = Date.now() + (options.connectRetryMs ?? 60_000);
+        delay = Math.min(500, firstDelay);
         let client;
-        try {
-            client = await pool.connect();
-        } catch (error) {
-            return fail(failedStep(error), error);
+        for (let attempt = 1; ; attempt++) {
+            try {
+                client = await pool.connect();
+                break;
+            } catch (error) {
+                const d = diagnose(error, who);
+                if (!d.retriable || Date.now() + delay > deadline) {
+                    return fail(d);
+                }
+                log.log("warn", "connect failed, retrying", { attempt, step: d.step, code: d.code, retryInMs: delay, error: d.message });
+                await sleep(delay);
+                delay = Math.min(delay * 2, Math.min(maxDelay, 5_000));
+            }
         }
         try {
-            const who = await client.query("SELECT current_user AS role, current_database() AS database");
-            log.log("info", "connected", who.rows[0]);
+            const identity = await client.query("SELECT current_user AS role, current_database() AS database");
+            log.log("info", "connected", identity.rows[0]);
         } finally {
             client.release();
         }
@@ -89,12 +111,12 @@ export async function runCheck(options: CheckOptions): Promise<number> {
             const inserted = await pool.query("INSERT INTO items (name) VALUES ($1) RETURNING id, created_by", [marker]);
             const read = await pool.query("SELECT name FROM items WHERE id = $1", [inserted.rows[0].id]);
             if (read.rows[0]?.name !== marker) {
-                return fail("query", new Error(`wrote "${marker}" but read back ${JSON.stringify(read.rows[0])}`));
+                return fail({ step: "query", message: `wrote "${marker}" but read back ${JSON.stringify(read.rows[0])}` });
             }
             log.log("info", "check passed", { role: inserted.rows[0].created_by, itemId: inserted.rows[0].id });
             return EXIT_CODES.ok;
         } catch (error) {
-            return fail(failedStep(error), error);
+            return fail(diagnose(error, who));
         }
     } finally {
         await pool.end();

@@ -1,31 +1,64 @@
 // Entry point: `node dist/main.js serve` (the service) or `node dist/main.js check` (the one-shot check).
 import { runCheck } from "./check";
 import { workloadIdentityCredential } from "./credential";
-import { createPool, failedStep } from "./db";
+import { createPool, diagnose } from "./db";
 import { EnvError, readDbEnv } from "./env";
 import { createAppServer, drainAndStop } from "./http";
 import { jsonLogger } from "./log";
 import { migrate } from "./migrate";
+import { SHUTDOWN_BOUND_MS } from "./timeouts";
 import { EntraTokenCache } from "./tokens";
 
 const log = jsonLogger();
+const sleep = (ms: number) => new Promise<void>(resolve => setTimeout(resolve, ms));
+
+/** How long startup keeps retrying a database that is not reachable yet (the startup probe allows 60 s). */
+const STARTUP_RETRY_MS = 45_000;
 
 async function serve(): Promise<void> {
     const env = readDbEnv(process.env);
-    const tokens = new EntraTokenCache(workloadIdentityCredential(process.env));
+    const tokens = new EntraTokenCache(workloadIdentityCredential(process.env), {
+        onRefreshFailed: ({ error, attempt, retryInMs, validForMs }) => log.log(validForMs > 0 ? "warn" : "error", "token refresh failed, retrying",
+            { attempt, retryInMs, tokenValidForMs: validForMs, error: error instanceof Error ? error.message : String(error) }),
+    });
     const pool = createPool(env, tokens);
     pool.on("error", error => log.log("warn", "idle connection failed", { error: error.message }));
-    await migrate(pool);
+
+    // Migrate, retrying only what can pass by itself (network, server restarting); anything else exits, named.
+    const who = { user: env.user, database: env.database };
+    const deadline = Date.now() + STARTUP_RETRY_MS;
+    for (let attempt = 1, delay = 500; ; attempt++, delay = Math.min(delay * 2, 5_000)) {
+        try {
+            await migrate(pool);
+            break;
+        } catch (error) {
+            const d = diagnose(error, who);
+            if (!d.retriable || Date.now() + delay > deadline) {
+                throw error;
+            }
+            log.log("warn", "startup: database not reachable yet, retrying", { attempt, step: d.step, code: d.code, retryInMs: delay, error: d.message });
+            await sleep(delay);
+        }
+    }
+
     const server = createAppServer({ pool, log });
     const port = Number(process.env.PORT ?? "8080");
     server.listen(port, () => log.log("info", "listening", { port, host: env.host, user: env.user, database: env.database }));
 
-    process.once("SIGTERM", () => {
-        log.log("info", "SIGTERM: draining");
+    const stop = (signal: NodeJS.Signals) => {
+        log.log("info", `${signal}: draining`, { boundMs: SHUTDOWN_BOUND_MS });
+        tokens.stop();
+        // Whatever happens below, the process is gone within the bound the pod's grace period is sized for.
+        setTimeout(() => {
+            log.log("error", "stop exceeded its bound, exiting", { boundMs: SHUTDOWN_BOUND_MS });
+            process.exit(1);
+        }, SHUTDOWN_BOUND_MS + 500).unref();
         drainAndStop(server, pool).then(
-            () => { log.log("info", "stopped", { tokenFetches: tokens.fetches }); process.exit(0); },
+            ({ forced }) => { log.log("info", "stopped", { forced, tokenFetches: tokens.fetches }); process.exit(0); },
             error => { log.log("error", "unclean stop", { error: (error as Error).message }); process.exit(1); });
-    });
+    };
+    process.once("SIGTERM", stop);
+    process.once("SIGINT", stop);
 }
 
 async function main(command: string | undefined): Promise<void> {
@@ -34,8 +67,8 @@ async function main(command: string | undefined): Promise<void> {
             try {
                 await serve();
             } catch (error) {
-                const step = error instanceof EnvError ? "config" : failedStep(error);
-                log.log("error", `startup failed at step: ${step}`, { step, error: (error as Error).message });
+                const d = error instanceof EnvError ? { step: "config", message: error.message } : diagnose(error, { user: process.env.PGUSER, database: process.env.PGDATABASE });
+                log.log("error", `startup failed at step: ${d.step}`, { ...d });
                 process.exit(1);
             }
             return;

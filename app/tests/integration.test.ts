@@ -78,6 +78,8 @@ describe("against a real PostgreSQL", function () {
             // Entra issues a new token and the old one stops being accepted for new logins.
             await setRolePassword(credential.rotate());
             now += 56 * 60_000; // the cached token is now inside its refresh margin
+            await tokens.get(); // still valid: served at once, while the refresh runs in the background
+            await tokens.settled();
 
             const fresh = await p.connect();
             try {
@@ -197,13 +199,37 @@ describe("against a real PostgreSQL", function () {
             expect(refused, "no new connections after the stop").to.be.instanceOf(Error);
         });
 
+        it("a graceful stop is bounded: a request stuck past the drain bound is cut, and the stop still completes", async () => {
+            const p = createPool(readDbEnv(env()), new EntraTokenCache(credential));
+            pools.push(p);
+            await migrate(p);
+            const stopping = createAppServer({ pool: p, log: memoryLogger() });
+            await new Promise<void>(resolve => stopping.listen(0, "127.0.0.1", resolve));
+            const url = `http://127.0.0.1:${(stopping.address() as { port: number }).port}`;
+            const locker = await pg.adminClient(DATABASE);
+            try {
+                await locker.query("BEGIN");
+                await locker.query("LOCK TABLE items IN ACCESS EXCLUSIVE MODE");
+                const stuck = fetch(`${url}/items`).then(r => r.status, () => "cut");
+                await new Promise(resolve => setTimeout(resolve, 100));
+                const started = Date.now();
+                const { forced } = await drainAndStop(stopping, p, { drainTimeoutMs: 300, poolCloseTimeoutMs: 300 });
+                expect(forced).to.equal(true);
+                expect(Date.now() - started).to.be.below(1_500);
+                expect(await stuck).to.equal("cut");
+            } finally {
+                await locker.query("ROLLBACK").catch(() => undefined);
+                await locker.end();
+            }
+        });
+
         it("an unknown route is a 404", async () => {
             expect((await call("GET", "/nope")).status).to.equal(404);
         });
     });
 
     describe("check", () => {
-        const fast = { initialRetryDelayMs: 10, maxRetryDelayMs: 20, tokenRetryMs: 200 };
+        const fast = { initialRetryDelayMs: 10, maxRetryDelayMs: 20, tokenRetryMs: 200, connectRetryMs: 200 };
 
         it("exits 0 when token, connection, identity, insert and read-back all work", async () => {
             const log = memoryLogger();

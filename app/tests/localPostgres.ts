@@ -100,6 +100,13 @@ export class LocalPostgres {
         }
     }
 
+    /** A connected superuser client, for tests that hold locks or transactions open; the caller ends it. */
+    async adminClient(database = "postgres"): Promise<Client> {
+        const client = new Client({ host: "127.0.0.1", port: this.port, user: "postgres", password: this.superPassword, database });
+        await client.connect();
+        return client;
+    }
+
     /** Stops the server and removes every file. Safe to call twice. */
     async destroy(): Promise<void> {
         try {
