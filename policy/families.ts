@@ -13,7 +13,7 @@ export type Family =
     | "pgServer" | "pgFirewallRule" | "pgConfiguration" | "pgAdministrator" | "pgDatabase"
     | "cluster" | "federatedCredential" | "roleAssignment" | "lock"
     | "pgRole" | "pgGrantRole" | "pgGrant"
-    | "workload" | "namespace" | "serviceAccount" | "secret"
+    | "workload" | "namespace" | "serviceAccount" | "secret" | "configMap"
     | "helmRelease" | "linkedTemplate" | "script";
 
 export interface Candidate {
@@ -228,7 +228,10 @@ function fromTemplate(template: Props, parameterValues: Props | undefined, where
         }
     };
     for (const resource of templateResources(template)) {
-        visit(resource, "", "");
+        // `existing: true` (languageVersion 2.0) references a resource; it creates nothing.
+        if (resource.existing !== true) {
+            visit(resource, "", "");
+        }
     }
     return found;
 }
@@ -277,16 +280,29 @@ export function podTemplateOf(kind: string, props: Props): Props | undefined {
     }
 }
 
+function kubernetesFamily(kind: string): Family | undefined {
+    return WORKLOAD_KINDS.has(kind) ? "workload"
+        : ({ Namespace: "namespace", ServiceAccount: "serviceAccount", Secret: "secret", ConfigMap: "configMap" } as Record<string, Family>)[kind];
+}
+
 function kubernetesCandidate(token: Token, type: string, props: Props): Candidate[] {
     // `kubernetes:<group>/<version>:<Kind>`; a CustomResource takes its token from any apiVersion and kind, so
     // the kind alone decides (a "CustomResource" of apps/v1 Deployment is a Deployment).
     if (/^kubernetes:helm\.sh\/[^:]+:Release$/.test(type)) {
         return [{ family: "helmRelease", props, where: "" }];
     }
+    if (token.name.endsWith("List") && Array.isArray(props.items)) {
+        // `…List` kinds (DeploymentList, and the generic core/v1 List) create every item.
+        const listed = token.name.slice(0, -"List".length);
+        return (props.items as Props[]).flatMap((item, i) => {
+            const kind = typeof item?.kind === "string" ? item.kind : listed;
+            const family = kubernetesFamily(kind);
+            return family ? [{ family, kind, props: item, where: `items[${i}] (${kind}): ` }] : [];
+        });
+    }
     const patch = token.name.endsWith("Patch");
     const kind = patch ? token.name.slice(0, -"Patch".length) : token.name;
-    const family: Family | undefined = WORKLOAD_KINDS.has(kind) ? "workload"
-        : kind === "Namespace" ? "namespace" : kind === "ServiceAccount" ? "serviceAccount" : kind === "Secret" ? "secret" : undefined;
+    const family = kubernetesFamily(kind);
     return family ? [{ family, kind, patch, props, where: "" }] : [];
 }
 
@@ -340,6 +356,10 @@ export function candidatesOf(type: string, props: Props): Candidate[] {
             const translate = CLASSIC[key];
             return translate ? [translate(props)] : [];
         }
+        case "azuread":
+            // An app registration's federated credential (azuread provider) trusts an issuer just the same.
+            return type === "azuread:index/applicationFederatedIdentityCredential:ApplicationFederatedIdentityCredential"
+                ? [{ family: "federatedCredential", props, where: "" }] : [];
         case "postgresql": {
             const family = POSTGRESQL[type.slice("postgresql:".length)];
             return family ? [{ family, props, where: "" }] : [];

@@ -208,11 +208,16 @@ export const postgresRolesLeastPrivilege = familyPolicy(
 // ---------------------------------------------------------------------------------------------------------
 // AKS and identities
 
+interface ClusterConfig {
+    /** Entra group object ids that may be a cluster's admin groups (aadProfile.adminGroupObjectIDs). */
+    clusterAdminGroups?: string[];
+}
+
 export const aksWorkloadIdentity = familyPolicy(
     "aks-workload-identity",
-    "AKS publishes an OIDC issuer, runs workload identity, and authenticates only through Entra ID with Azure RBAC (local accounts off).",
+    "AKS publishes an OIDC issuer, runs workload identity, and authenticates only through Entra ID with Azure RBAC (local accounts off); its admin groups are only those listed in policy config.",
     ["cluster"],
-    (c, report) => {
+    (c, report, args) => {
         const props = c.props;
         if (props.oidcIssuerProfile?.enabled !== true) {
             report("oidcIssuerProfile.enabled must be true");
@@ -226,6 +231,17 @@ export const aksWorkloadIdentity = familyPolicy(
         if (props.aadProfile?.managed !== true || props.aadProfile?.enableAzureRBAC !== true) {
             report("aadProfile must be managed Entra integration with enableAzureRBAC");
         }
+        const allowedGroups = (args.getConfig<ClusterConfig>().clusterAdminGroups ?? []).map(id => id.toLowerCase());
+        for (const group of props.aadProfile?.adminGroupObjectIDs ?? []) {
+            if (typeof group !== "string" || !allowedGroups.includes(group.toLowerCase())) {
+                report(`admin group ${String(group)} gets cluster-admin but is not in the policy config's clusterAdminGroups`);
+            }
+        }
+    },
+    {
+        properties: {
+            clusterAdminGroups: { type: "array", items: { type: "string" }, default: [], description: "Entra group object ids allowed as AKS admin groups." },
+        },
     });
 
 interface IssuersConfig {
@@ -357,13 +373,14 @@ function podOf(c: Candidate): Props | undefined {
 
 export const noPasswords = familyPolicy(
     "no-passwords",
-    "No container gets a credential through its environment (a variable named like a password, DATABASE_URL or a connection string, or read from a Secret), and no Secret holds a password.",
-    ["workload", "secret"],
+    "No container gets a credential through its environment (a variable named like a password, DATABASE_URL or a connection string, or read from a Secret), and no Secret or ConfigMap holds one.",
+    ["workload", "secret", "configMap"],
     (c, report) => {
-        if (c.family === "secret") {
+        if (c.family === "secret" || c.family === "configMap") {
+            // A ConfigMap's keys become variable names through envFrom, so its keys follow the same rule.
             const keys = [...Object.keys(c.props.data ?? {}), ...Object.keys(c.props.stringData ?? {})];
             for (const key of keys.filter(isCredentialEnvName)) {
-                report(`Secret key "${key}" carries a credential`);
+                report(`${c.kind} key "${key}" carries a credential`);
             }
             return;
         }

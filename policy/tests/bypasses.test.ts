@@ -3,7 +3,7 @@
 // Every case runs the complete pack (all resource and stack policies), as `pulumi preview --policy-pack` does.
 import { expect } from "chai";
 import { resourcePolicies, stackPolicies } from "../policies";
-import { FakeResource, PackConfig, packViolations } from "./run";
+import { FakeResource, PackConfig, packViolations, UNKNOWN_STRING } from "./run";
 
 const PACK = { resourcePolicies, stackPolicies };
 const ADMIN_GROUP = "3f2b8a51-6c1e-4d7a-9b0e-2c4d5e6f7a8b";
@@ -353,5 +353,43 @@ describe("bypass: a prod server whose tags don't say prod", () => {
 
     it("leaves a dev stack's server tagged prod to dev's rules", async () => {
         expect(await rejectedBy([server({ stack: "prod" })], CONFIG, "dev")).to.not.include("prod-data-protected");
+    });
+});
+
+describe("further variants of the same bypasses", () => {
+    it("rejects a DeploymentList whose item reads DATABASE_URL", async () => {
+        const item = { apiVersion: "apps/v1", kind: "Deployment", ...workload("Deployment", pod({ env: [{ name: "DATABASE_URL", value: "x" }] })).props };
+        await expectRejected("no-passwords", [{ type: "kubernetes:apps/v1:DeploymentList", props: { items: [item] } }]);
+    });
+
+    it("rejects a ConfigMap key named like a credential (envFrom turns keys into variables)", async () => {
+        await expectRejected("no-passwords", [{ type: "kubernetes:core/v1:ConfigMap", props: { metadata: { name: "db" }, data: { DATABASE_URL: "postgres://u:p@h/db" } } }]);
+    });
+
+    it("rejects a Deployment created as a CustomResource token of any group/version", async () => {
+        await expectRejected("images-pinned", [{ type: "kubernetes:apps/v1beta2:Deployment", props: { spec: { template: pod({ image: "nginx:latest" }) } } }]);
+    });
+
+    it("rejects an app registration's federated credential with a foreign issuer", async () => {
+        await expectRejected("federated-credential-shape", [{ type: "azuread:index/applicationFederatedIdentityCredential:ApplicationFederatedIdentityCredential", props: { applicationId: "/applications/x", audiences: ["api://AzureADTokenExchange"], issuer: "https://attacker.example.com/", subject: "system:serviceaccount:demo:demo", displayName: "x" } }]);
+    });
+
+    it("rejects an AKS admin group not in the policy config", async () => {
+        const cluster = { oidcIssuerProfile: { enabled: true }, securityProfile: { workloadIdentity: { enabled: true } }, disableLocalAccounts: true, aadProfile: { managed: true, enableAzureRBAC: true, adminGroupObjectIDs: [OTHER_GROUP] } };
+        await expectRejected("aks-workload-identity", [{ type: "azure-native:containerservice/v20250801:ManagedCluster", props: cluster }]);
+        await expectAccepted([{ type: "azure-native:containerservice:ManagedCluster", props: cluster }], { ...CONFIG, "aks-workload-identity": { clusterAdminGroups: [OTHER_GROUP] } });
+    });
+
+    it("ignores a template's `existing` reference, which creates nothing", async () => {
+        const template = { languageVersion: "2.0", resources: { server: { type: "Microsoft.DBforPostgreSQL/flexibleServers", apiVersion: "2024-08-01", name: "psql", existing: true } } };
+        await expectAccepted([{ type: "azure-native:resources:Deployment", name: "arm", props: { resourceGroupName: "rg", properties: { mode: "Incremental", template } } }]);
+    });
+
+    it("rejects a firewall rule whose addresses are template expressions a preview can't evaluate", async () => {
+        await expectRejected("postgres-firewall-not-open", [armDeployment([{ type: "Microsoft.DBforPostgreSQL/flexibleServers/firewallRules", name: "psql/x", properties: { startIpAddress: "[first(split(parameters('range'), '-'))]", endIpAddress: "[last(split(parameters('range'), '-'))]" } }])]);
+    });
+
+    it("still judges a classic server in a preview that can't know its resource group yet", async () => {
+        await expectRejected("postgres-entra-only", [{ type: "azure:postgresql/flexibleServer:FlexibleServer", props: { name: "psql", resourceGroupName: UNKNOWN_STRING, authentication: { activeDirectoryAuthEnabled: true } } }]);
     });
 });
