@@ -295,9 +295,12 @@ export const federatedCredentialIssuer: StackValidationPolicy = {
                 if (typeof issuer !== "string" || !AKS_ISSUER.test(issuer.endsWith("/") ? issuer : `${issuer}/`)) {
                     continue; // unknown, absent or not an AKS issuer: federated-credential-shape judges those
                 }
-                const fromCluster = c.where === "" && (r.propertyDependencies?.issuer ?? []).some(d => peekCandidates(d).some(x => x.family === "cluster"));
+                // A cluster created in this very update has no issuer yet; an issuer taken from such a cluster is
+                // judged after the update, when the cluster's issuer is known.
+                const fromNewCluster = c.where === "" && (r.propertyDependencies?.issuer ?? [])
+                    .some(d => peekCandidates(d).some(x => x.family === "cluster" && peek(() => x.props.oidcIssuerProfile?.issuerURL) === UNKNOWN));
                 const own = ownIssuers.some(i => sameIssuer(i, issuer));
-                if (!own && !fromCluster && !allowed.some(i => sameIssuer(i, issuer))) {
+                if (!own && !fromNewCluster && !allowed.some(i => sameIssuer(i, issuer))) {
                     report(`${c.where}${r.name} trusts ${issuer}, which is not the OIDC issuer of a cluster in this stack nor in the policy config's allowedIssuers`, r.urn);
                 }
             }

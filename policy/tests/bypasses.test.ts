@@ -215,6 +215,20 @@ describe("bypass: a federated credential with a foreign issuer or no subject", (
         await expectRejected("federated-credential-issuer", [cluster, fic({ issuer: FOREIGN_AKS_ISSUER })]);
     });
 
+    it("rejects another AKS cluster's issuer computed from this stack's known cluster", async () => {
+        await expectRejected("federated-credential-issuer", [cluster, { ...fic({ issuer: FOREIGN_AKS_ISSUER }), propertyDependencies: { issuer: ["aks"] } }]);
+    });
+
+    it("defers a credential whose issuer comes from a cluster this update creates", async () => {
+        const newCluster = { ...cluster, props: { ...cluster.props, oidcIssuerProfile: { enabled: true, issuerURL: UNKNOWN_STRING } } };
+        expect(await rejectedBy([newCluster, { ...fic({ issuer: OWN_ISSUER }), propertyDependencies: { issuer: ["aks"] } }])).to.deep.equal([]);
+    });
+
+    it("rejects a literal foreign AKS issuer beside a cluster this update creates", async () => {
+        const newCluster = { ...cluster, props: { ...cluster.props, oidcIssuerProfile: { enabled: true, issuerURL: UNKNOWN_STRING } } };
+        await expectRejected("federated-credential-issuer", [newCluster, fic({ issuer: FOREIGN_AKS_ISSUER })]);
+    });
+
     it("accepts another issuer allow-listed in the policy config", async () => {
         const config = { ...CONFIG, "federated-credential-shape": { allowedIssuers: [FOREIGN_AKS_ISSUER] }, "federated-credential-issuer": { allowedIssuers: [FOREIGN_AKS_ISSUER] } };
         await expectAccepted([cluster, fic({ issuer: FOREIGN_AKS_ISSUER })], config);
