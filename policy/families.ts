@@ -47,7 +47,10 @@ export function parseToken(type: string): Token {
 
 const AZURE_NATIVE: Record<string, Record<string, Family>> = {
     dbforpostgresql: {
-        Server: "pgServer", SingleServer: "pgServer", ServerGroupCluster: "pgServer",
+        // Versioned modules keep older names: v20171201 is Single Server (Server, ServerAdministrator), and
+        // azure-native v2 named Cosmos DB for PostgreSQL clusters `dbforpostgresql:Cluster`.
+        Server: "pgServer", SingleServer: "pgServer", ServerGroupCluster: "pgServer", Cluster: "pgServer",
+        ServerAdministrator: "pgAdministrator",
         FirewallRule: "pgFirewallRule", SingleServerFirewallRule: "pgFirewallRule", ServerGroupFirewallRule: "pgFirewallRule",
         Configuration: "pgConfiguration", SingleServerConfiguration: "pgConfiguration",
         Administrator: "pgAdministrator", AdministratorsMicrosoftEntra: "pgAdministrator", SingleServerServerAdministrator: "pgAdministrator",

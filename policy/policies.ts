@@ -160,7 +160,7 @@ export const postgresEntraAdmins = familyPolicy(
     (c, report, args) => {
         const config = args.getConfig<EntraAdminsConfig>();
         const admins = (config.postgresAdmins ?? []).map(id => id.toLowerCase());
-        const objectId = c.props.objectId;
+        const objectId = c.props.objectId ?? c.props.sid;
         if (admins.length === 0) {
             report("policy config postgresAdmins lists no Entra administrators; list the object ids allowed to administer PostgreSQL");
         } else if (typeof objectId !== "string" || !admins.includes(objectId.toLowerCase())) {

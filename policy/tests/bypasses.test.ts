@@ -60,6 +60,10 @@ describe("bypass: a versioned or classic Server with password auth", () => {
         await expectRejected("postgres-entra-only", [{ type: "azure:postgresql/flexibleServer:FlexibleServer", props: { name: "psql", authentication: { activeDirectoryAuthEnabled: true } } }]);
     });
 
+    it("rejects a Server of the 2017-12-01 API (a Single Server) with an administrator password", async () => {
+        await expectRejected("postgres-entra-only", [{ type: "azure-native:dbforpostgresql/v20171201:Server", props: { serverName: "psql", properties: { administratorLogin: "admin", administratorLoginPassword: "x", createMode: "Default" } } }]);
+    });
+
     it("rejects a Single Server, which can't be Entra-only", async () => {
         await expectRejected("postgres-entra-only", [{ type: "azure-native:dbforpostgresql:SingleServer", props: { serverName: "psql", properties: {} } }]);
     });
