@@ -422,6 +422,16 @@ export const podSecurityRestricted = familyPolicy(
         }
         const podContext = spec.securityContext ?? {};
         const patch = c.patch === true;
+        if (patch) {
+            // A patch may weaken the pod's defaults without naming a container.
+            const seccomp = podContext.seccompProfile?.type;
+            if (podContext.runAsNonRoot === false || podContext.runAsUser === 0) {
+                report("a patch must not let the pod run as root");
+            }
+            if (seccomp !== undefined && seccomp !== "RuntimeDefault" && seccomp !== "Localhost") {
+                report(`a patch must not set the pod's seccompProfile to ${String(seccomp)}`);
+            }
+        }
         for (const container of containersOf(pod!)) {
             const sc = container.securityContext ?? {};
             const who = `container "${container.name}"`;
@@ -442,7 +452,8 @@ export const podSecurityRestricted = familyPolicy(
             if (sc.privileged === true) {
                 report(`${who} must not be privileged`);
             }
-            if (!patch && !(sc.capabilities?.drop ?? []).includes("ALL")) {
+            // capabilities.drop is replaced as a whole, so a patch that sets it must still drop ALL.
+            if ((!patch || sc.capabilities?.drop !== undefined) && !(sc.capabilities?.drop ?? []).includes("ALL")) {
                 report(`${who} must drop ALL capabilities`);
             }
             if ((sc.capabilities?.add ?? []).some((cap: string) => cap !== "NET_BIND_SERVICE")) {

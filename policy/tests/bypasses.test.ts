@@ -307,6 +307,18 @@ describe("bypass: Kubernetes Patch types and Helm releases", () => {
         await expectRejected("pod-security-restricted", [workload("Deployment", pod({ securityContext: { privileged: true } }), true)]);
     });
 
+    it("rejects a DeploymentPatch that lets the whole pod run as root", async () => {
+        const patch = workload("Deployment", pod(), true);
+        patch.props.spec.template = { spec: { securityContext: { runAsNonRoot: false } } };
+        await expectRejected("pod-security-restricted", [patch]);
+    });
+
+    it("rejects a DeploymentPatch that stops dropping capabilities", async () => {
+        const patch = workload("Deployment", pod(), true);
+        patch.props.spec.template = { spec: { containers: [{ name: "app", securityContext: { capabilities: { drop: [] } } }] } };
+        await expectRejected("pod-security-restricted", [patch]);
+    });
+
     it("accepts a DeploymentPatch that only changes the image", async () => {
         const patch = workload("Deployment", pod(), true);
         patch.props.spec.template = { spec: { containers: [{ name: "app", image: "contoso.azurecr.io/app:1.4.3" }] } };
