@@ -51,8 +51,9 @@ export function stackOf(urn: string): string {
 /**
  * Whether `stack` is production: named in policy config `prodStacks` (default ["prod"]; "org/prod" works too).
  * Decided by the stack a resource is deployed to, never by tags the program writes. The engine names the
- * stack in every URN (and, for Node.js packs, in PULUMI_NODEJS_STACK, i.e. `pulumi.getStack()`); the URN is
- * what the SDK hands each policy, so it is what tests can set.
+ * stack in every URN (and, for Node.js packs, in PULUMI_NODEJS_STACK, i.e. `pulumi.getStack()`: see
+ * constructEnv in pulumi/pulumi's pkg/resource/plugin/analyzer_plugin.go); the URN is what the SDK hands each
+ * policy, so it is what tests can set.
  */
 export function isProdStack(stack: string, prodStacks: readonly string[] | undefined): boolean {
     return (prodStacks ?? DEFAULT_PROD_STACKS).some(s => s.slice(s.lastIndexOf("/") + 1) === stack);
@@ -262,7 +263,11 @@ export const federatedCredentialShape = familyPolicy(
     (c, report, args) => checkFederatedCredential(c.props, args.getConfig<IssuersConfig>().allowedIssuers ?? []).forEach(report),
     ISSUERS_SCHEMA);
 
-/** The OIDC issuer URLs of the stack's AKS clusters that are known (after `up`, and in previews of existing clusters). */
+/**
+ * The OIDC issuer URLs of the stack's AKS clusters that are known. Stack policies see each resource's outputs
+ * (pulumi/pulumi's step generator passes `Outputs` to AnalyzeStack), so an existing cluster's issuer is known
+ * in a preview too; a cluster created in this update has none yet.
+ */
 function clusterIssuers(resources: PolicyResource[]): string[] {
     const issuers: string[] = [];
     for (const r of resources) {

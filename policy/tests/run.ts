@@ -57,21 +57,6 @@ export async function violations(policy: ResourceValidationPolicy, resource: Fak
     return found;
 }
 
-/** Whether a resource policy gives up on a resource because a value it reads is unknown (a preview). */
-export async function cannotRunInPreview(policy: ResourceValidationPolicy, resource: FakeResource): Promise<boolean> {
-    const validate = policy.validateResource as (args: ResourceValidationArgs, report: (m: string) => void) => unknown;
-    const args = { ...asPolicyResource(resource, 0, "test"), getConfig: () => ({}), stackTags: new Map() } as unknown as ResourceValidationArgs;
-    try {
-        await validate(args, () => undefined);
-        return false;
-    } catch (e) {
-        if (e instanceof proxy.UnknownValueError) {
-            return true;
-        }
-        throw e;
-    }
-}
-
 /** Violation messages a stack policy reports for a set of resources. */
 export async function stackViolations(policy: StackValidationPolicy, resources: FakeResource[], config: Record<string, unknown> = {}, options: RunOptions = {}): Promise<string[]> {
     const found: string[] = [];
