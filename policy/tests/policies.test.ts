@@ -4,9 +4,10 @@ import {
     podSecurityRestricted, postgresEntraOnly, postgresFirewallNotOpen, prodDataProtected, roleAssignmentsResourceScoped,
     serviceAccountClientId, TYPES,
 } from "../policies";
-import { stackViolations, violations } from "./run";
+import { stackViolations, UNKNOWN_STRING, violations } from "./run";
 
 const CLIENT_ID = "6f1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
+const ISSUER = "https://westeurope.oic.prod-aks.azure.com/72f988bf-86f1-41af-91ab-2d7cd011db47/42f9759f-c032-4e0c-a838-3a3abb5e6aa5/";
 
 function pod(overrides: { container?: Record<string, any>; spec?: Record<string, any>; labels?: Record<string, string> } = {}) {
     return {
@@ -93,7 +94,7 @@ describe("policy aks-workload-identity", () => {
 });
 
 describe("policy federated-credential-shape", () => {
-    const fic = (props: Record<string, unknown>) => ({ type: TYPES.fic, props: { audiences: ["api://AzureADTokenExchange"], subject: "system:serviceaccount:shop:orders", ...props } });
+    const fic = (props: Record<string, unknown>) => ({ type: TYPES.fic, props: { audiences: ["api://AzureADTokenExchange"], issuer: ISSUER, subject: "system:serviceaccount:shop:orders", ...props } });
 
     it("passes the token-exchange audience and a ServiceAccount subject", async () => {
         expect(await violations(federatedCredentialShape, fic({}))).to.deep.equal([]);
@@ -113,7 +114,7 @@ describe("policy federated-credential-shape", () => {
     });
 
     it("does not judge a subject a preview cannot know yet", async () => {
-        expect(await violations(federatedCredentialShape, fic({ subject: undefined }))).to.deep.equal([]);
+        expect(await violations(federatedCredentialShape, fic({ subject: UNKNOWN_STRING }))).to.deep.equal([]);
     });
 });
 
@@ -239,27 +240,28 @@ describe("policy prod-data-protected", () => {
     const server = (protect: boolean) => ({ type: TYPES.pgServer, name: "postgres-server", protect, props: { serverName: "psql-x-abc123", tags: { stack: "prod" } } });
     const database = (protect: boolean) => ({ type: TYPES.pgDatabase, name: "orders-db", protect, props: { name: "orders" } });
     const lock = { type: TYPES.lock, props: { level: "CanNotDelete", scope: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.DBforPostgreSQL/flexibleServers/psql-x-abc123" } };
+    const prod = { stack: "prod" };
 
     it("passes protected data with a lock", async () => {
-        expect(await stackViolations(prodDataProtected, [server(true), database(true), lock])).to.deep.equal([]);
+        expect(await stackViolations(prodDataProtected, [server(true), database(true), lock], {}, prod)).to.deep.equal([]);
     });
 
     it("fails an unprotected server or database", async () => {
-        expect(await stackViolations(prodDataProtected, [server(false), database(true), lock])).to.have.length(1);
-        expect(await stackViolations(prodDataProtected, [server(true), database(false), lock])).to.have.length(1);
+        expect(await stackViolations(prodDataProtected, [server(false), database(true), lock], {}, prod)).to.have.length(1);
+        expect(await stackViolations(prodDataProtected, [server(true), database(false), lock], {}, prod)).to.have.length(1);
     });
 
     it("fails a server without a CanNotDelete lock", async () => {
-        expect(await stackViolations(prodDataProtected, [server(true), database(true)])).to.deep.equal(["PostgreSQL server postgres-server needs a CanNotDelete lock in production"]);
+        expect(await stackViolations(prodDataProtected, [server(true), database(true)], {}, prod)).to.deep.equal(["PostgreSQL server postgres-server needs a CanNotDelete lock in production"]);
     });
 
     it("leaves non-production stacks alone", async () => {
         const dev = { ...server(false), props: { serverName: "psql-x", tags: { stack: "dev" } } };
-        expect(await stackViolations(prodDataProtected, [dev, database(false)])).to.deep.equal([]);
+        expect(await stackViolations(prodDataProtected, [dev, database(false)], {}, { stack: "dev" })).to.deep.equal([]);
     });
 
     it("takes the production stack names from config", async () => {
         const staging = { ...server(false), props: { serverName: "psql-x", tags: { stack: "staging" } } };
-        expect(await stackViolations(prodDataProtected, [staging], { prodStacks: ["prod", "staging"] })).to.have.length(2);
+        expect(await stackViolations(prodDataProtected, [staging], { prodStacks: ["prod", "staging"] }, { stack: "staging" })).to.have.length(2);
     });
 });

@@ -1,9 +1,12 @@
 // The program's own resources, in every stack shape, pass every policy. Runs the real index.ts under the
-// root project's mocks (tests/harness.ts) and feeds each registered resource — inputs and options — to the pack.
+// root project's mocks (tests/harness.ts) and feeds each registered resource to the pack the way the engine
+// does: inputs to resource policies, outputs to stack policies, URNs naming the stack.
 import { expect } from "chai";
+import * as pack from "../policies";
 import { resourcePolicies, stackPolicies } from "../policies";
-import { runProgram } from "../../tests/harness";
-import { FakeResource, stackViolations, violations } from "./run";
+import { runProgram, SETUP_VALUES } from "../../tests/harness";
+import { DEPLOYER_OBJECT_ID } from "../../tests/mocks";
+import { FakeResource, PackConfig, packViolations, stackViolations, violations } from "./run";
 
 const SHAPES = [
     { title: "dev", options: { stack: "dev" } },
@@ -13,39 +16,59 @@ const SHAPES = [
     { title: "dev with three apps and a prebuilt image", options: { stack: "dev", overrides: { apps: [{ name: "alpha" }, { name: "bravo", namespace: "shop" }, { name: "charlie", image: "contoso.azurecr.io/c:1.0.0" }] } } },
 ];
 
-async function programResources(options: Parameters<typeof runProgram>[0]): Promise<FakeResource[]> {
-    const { mocks } = await runProgram(options);
-    return mocks.resources
-        .filter(r => r.type !== "pulumi:pulumi:Stack")
-        .map(r => ({ type: r.type, name: r.name, props: r.inputs, protect: mocks.optionsOf(r.name).protect === true }));
+/** The policy config a stack's operators would set: the stack's PostgreSQL Entra administrator. */
+function packConfigFor(stack: string): PackConfig {
+    // dev's admin defaults to the deployer (README set-up); prod names a group.
+    const admin = stack === "prod" ? String(SETUP_VALUES.prod.pgAdminObjectId) : DEPLOYER_OBJECT_ID;
+    return { "postgres-entra-admins": { postgresAdmins: [admin] } };
+}
+
+interface ProgramResources {
+    /** Inputs, as resource policies see them. */
+    inputs: FakeResource[];
+    /** Outputs, as stack policies see them. */
+    outputs: FakeResource[];
+}
+
+const runs = new Map<string, Promise<ProgramResources>>();
+
+/** Each shape runs once; the tests below share the run. */
+function programResources(options: Parameters<typeof runProgram>[0]): Promise<ProgramResources> {
+    const cacheKey = JSON.stringify(options);
+    if (!runs.has(cacheKey)) {
+        runs.set(cacheKey, runProgram(options).then(({ mocks }) => {
+            const recorded = mocks.resources.filter(r => r.type !== "pulumi:pulumi:Stack");
+            const protect = (name: string) => mocks.optionsOf(name).protect === true;
+            return {
+                inputs: recorded.map(r => ({ type: r.type, name: r.name, props: r.inputs, protect: protect(r.name) })),
+                outputs: recorded.map(r => ({ type: r.type, name: r.name, props: { ...r.inputs, ...r.state }, protect: protect(r.name) })),
+            };
+        }));
+    }
+    return runs.get(cacheKey)!;
 }
 
 describe("the program passes its own policy pack", () => {
     for (const { title, options } of SHAPES) {
         it(title, async () => {
-            const resources = await programResources(options);
-            expect(resources.length).to.be.greaterThan(20);
-            const found: string[] = [];
-            for (const resource of resources) {
-                for (const policy of resourcePolicies) {
-                    found.push(...(await violations(policy, resource)).map(v => `${policy.name} on ${resource.name}: ${v}`));
-                }
-            }
-            for (const policy of stackPolicies) {
-                found.push(...(await stackViolations(policy, resources)).map(v => `${policy.name}: ${v}`));
-            }
+            const { inputs, outputs } = await programResources(options);
+            expect(inputs.length).to.be.greaterThan(20);
+            const config = packConfigFor(options.stack);
+            const found = [
+                ...await packViolations({ resourcePolicies, stackPolicies: [] }, inputs, config, { stack: options.stack }),
+                ...await packViolations({ resourcePolicies: [], stackPolicies }, outputs, config, { stack: options.stack }),
+            ];
             expect(found).to.deep.equal([]);
         });
     }
 
     it("the same check catches a program that breaks a rule", async () => {
-        const resources = await programResources({ stack: "prod" });
-        const server = resources.find(r => r.type === "azure-native:dbforpostgresql:Server")!;
+        const { inputs } = await programResources({ stack: "prod" });
+        const resources = inputs.map(r => ({ ...r }));
+        const server = resources.find(r => r.type === pack.TYPES.pgServer)!;
         server.protect = false;
         server.props = { ...server.props, authConfig: { ...server.props.authConfig, passwordAuth: "Enabled" } };
-        const entraOnly = resourcePolicies.find(p => p.name === "postgres-entra-only")!;
-        const prodData = stackPolicies.find(p => p.name === "prod-data-protected")!;
-        expect(await violations(entraOnly, server)).to.have.length(1);
-        expect(await stackViolations(prodData, resources)).to.have.length(1);
+        expect(await violations(pack.postgresEntraOnly, server)).to.have.length(1);
+        expect(await stackViolations(pack.prodDataProtected, resources, {}, { stack: "prod" })).to.have.length(1);
     });
 });

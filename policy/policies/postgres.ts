@@ -1,0 +1,143 @@
+// PostgreSQL: the server accepts Entra tokens only, stays closed and on TLS 1.2+, has only the configured
+// admins, its roles are plain, and in production its data is protected and locked.
+import type { PolicyResource, StackValidationArgs, StackValidationPolicy } from "@pulumi/policy";
+import { Family, isArmExpression } from "../families";
+import { checkFirewallRange, checkPgRole, checkServerParameter, isPrivilegedPgRole } from "../rules";
+import { familyPolicy, isProdStack, peek, peekCandidates, PROD_STACKS_SCHEMA, sameText, stackOf, UNKNOWN } from "./common";
+
+export const postgresEntraOnly = familyPolicy(
+    "postgres-entra-only",
+    "PostgreSQL is a Flexible Server that accepts Microsoft Entra tokens only: Entra auth enabled, password auth disabled, no administrator password.",
+    ["pgServer"],
+    (c, report) => {
+        if (c.serverKind !== "flexible") {
+            report(`a ${c.serverKind === "single" ? "Single Server" : "Cosmos DB for PostgreSQL cluster"} can't be made Entra-only here; use a Flexible Server`);
+            return;
+        }
+        const props = c.props;
+        if (!sameText(props.authConfig?.activeDirectoryAuth, "Enabled")) {
+            report("authConfig.activeDirectoryAuth must be \"Enabled\"");
+        }
+        if (!sameText(props.authConfig?.passwordAuth, "Disabled")) {
+            report("authConfig.passwordAuth must be \"Disabled\"");
+        }
+        if (props.administratorLogin !== undefined || props.administratorLoginPassword !== undefined) {
+            report("a server must not have an administrator login or password");
+        }
+    });
+
+export const postgresFirewallNotOpen = familyPolicy(
+    "postgres-firewall-not-open",
+    "No PostgreSQL firewall rule opens the server to the internet, to a range broader than /16, or to all Azure services (0.0.0.0).",
+    ["pgFirewallRule"],
+    (c, report) => checkFirewallRange(c.props.startIpAddress, c.props.endIpAddress).forEach(report));
+
+export const postgresServerParameters = familyPolicy(
+    "postgres-server-parameters",
+    "No server parameter weakens TLS (require_secure_transport on, TLS 1.2 or newer) or turns off connection auditing or throttling.",
+    ["pgConfiguration"],
+    (c, report) => {
+        const name = c.props.configurationName;
+        if (isArmExpression(name) || isArmExpression(c.props.value)) {
+            report("a template expression in a server parameter can't be checked at preview; use literals");
+            return;
+        }
+        if (typeof name === "string") {
+            checkServerParameter(name, c.props.value).forEach(report);
+        }
+    });
+
+interface EntraAdminsConfig {
+    /** Entra object ids that may be a server's Microsoft Entra administrator. */
+    postgresAdmins?: string[];
+    prodStacks?: string[];
+}
+
+export const postgresEntraAdmins = familyPolicy(
+    "postgres-entra-admins",
+    "A server's Microsoft Entra administrators are only the principals listed in policy config (postgresAdmins); in production each is a group, never one person.",
+    ["pgAdministrator"],
+    (c, report, args) => {
+        const config = args.getConfig<EntraAdminsConfig>();
+        const admins = (config.postgresAdmins ?? []).map(id => id.toLowerCase());
+        const objectId = c.props.objectId ?? c.props.sid;
+        if (admins.length === 0) {
+            report("policy config postgresAdmins lists no Entra administrators; list the object ids allowed to administer PostgreSQL");
+        } else if (typeof objectId !== "string" || !admins.includes(objectId.toLowerCase())) {
+            report(`Entra administrator ${String(objectId)} (${String(c.props.principalName)}) is not in the policy config's postgresAdmins`);
+        }
+        if (isProdStack(stackOf(args.urn), config.prodStacks) && !sameText(c.props.principalType, "Group")) {
+            report(`in production the Entra administrator must be a group, not ${String(c.props.principalType)}`);
+        }
+    },
+    {
+        properties: {
+            postgresAdmins: { type: "array", items: { type: "string" }, default: [], description: "Entra object ids allowed as PostgreSQL Entra administrators." },
+            prodStacks: PROD_STACKS_SCHEMA,
+        },
+    });
+
+export const postgresRolesLeastPrivilege = familyPolicy(
+    "postgres-roles-least-privilege",
+    "PostgreSQL roles the stack creates are plain: no SUPERUSER, CREATEROLE, CREATEDB, REPLICATION or BYPASSRLS, no password, no membership in azure_pg_admin or PostgreSQL's all-data/server-file roles, and no grant that can be passed on.",
+    ["pgRole", "pgGrantRole", "pgGrant"],
+    (c, report) => {
+        const props = c.props;
+        if (c.family === "pgRole") {
+            checkPgRole(props).forEach(report);
+        } else if (c.family === "pgGrantRole") {
+            if (typeof props.grantRole === "string" && isPrivilegedPgRole(props.grantRole)) {
+                report(`granting ${props.grantRole} to ${String(props.role)} makes it an administrator`);
+            }
+            if (props.withAdminOption === true) {
+                report(`${String(props.role)} must not get ${String(props.grantRole)} WITH ADMIN OPTION`);
+            }
+        } else {
+            if (props.withGrantOption === true) {
+                report(`${String(props.role)} must not get privileges WITH GRANT OPTION`);
+            }
+            if (sameText(props.role, "public") && Array.isArray(props.privileges) && props.privileges.length > 0) {
+                report(`granting ${props.privileges.join(", ")} to PUBLIC gives them to every role`);
+            }
+        }
+    });
+
+export interface ProdDataConfig {
+    /** Stacks that are production, by stack name. */
+    prodStacks?: string[];
+}
+
+export const prodDataProtected: StackValidationPolicy = {
+    name: "prod-data-protected",
+    description: "In a production stack (by stack name, policy config prodStacks) every PostgreSQL server and database is protected, and each server carries an Azure CanNotDelete lock.",
+    enforcementLevel: "mandatory",
+    configSchema: { properties: { prodStacks: PROD_STACKS_SCHEMA } },
+    validateStack: (args: StackValidationArgs, report) => {
+        const stack = args.resources.length > 0 ? stackOf(args.resources[0].urn) : "";
+        if (!isProdStack(stack, args.getConfig<ProdDataConfig>().prodStacks)) {
+            return;
+        }
+        const familyOf = (r: PolicyResource): Family | undefined => peekCandidates(r).find(c => c.where === "")?.family;
+        const servers = args.resources.filter(r => familyOf(r) === "pgServer");
+        for (const r of args.resources.filter(x => familyOf(x) === "pgServer" || familyOf(x) === "pgDatabase")) {
+            if (r.opts?.protect !== true) {
+                report(`${r.type.split(":").pop()} ${r.name} must be protected in production`, r.urn);
+            }
+        }
+        const locks = args.resources.filter(r => familyOf(r) === "lock");
+        for (const server of servers) {
+            const serverName = String(peek(() => server.props.serverName ?? server.props.name) ?? server.name).toLowerCase();
+            // The lock's scope is the server's ARM id; during a first preview it is not known yet.
+            const locked = locks.some(r => {
+                const level = peek(() => r.props.level);
+                const scope = peek(() => r.props.scope ?? r.props.resourceName);
+                return level === "CanNotDelete" && (scope === UNKNOWN || scope === undefined || r.dependencies?.includes(server)
+                    || (typeof scope === "string" && (scope.toLowerCase() === serverName || scope.toLowerCase().endsWith(`/${serverName}`))));
+            });
+            if (!locked) {
+                report(`PostgreSQL server ${server.name} needs a CanNotDelete lock in production`, server.urn);
+            }
+        }
+    },
+};
+
