@@ -6,11 +6,13 @@ import * as resources from "@pulumi/azure-native/resources";
 import { loadConfig, PROJECT, resourceNames } from "./config";
 import { AksCluster } from "./components/aksCluster";
 import { AppImage } from "./components/appImage";
-import { AppWorkload } from "./components/appWorkload";
+import { AppNamespace } from "./components/appNamespace";
+import { APP_PORT, AppWorkload } from "./components/appWorkload";
 import { LogAnalytics } from "./components/logAnalytics";
 import { PostgresRole } from "./components/postgresRole";
 import { PostgresServer } from "./components/postgresServer";
 import { WorkloadIdentity } from "./components/workloadIdentity";
+import { psqlHint } from "./lib/psqlHint";
 
 const config = loadConfig();
 const names = resourceNames(config.namePrefix, config.stack);
@@ -101,6 +103,14 @@ const builtImage = config.apps.some(app => app.image === undefined)
     })
     : undefined;
 
+// Each namespace once, however many apps share it.
+const namespaces = new Map([...new Set(config.apps.map(app => app.namespace))].map(namespace => [namespace,
+    new AppNamespace(`${namespace}-namespace`, {
+        namespace,
+        appPort: APP_PORT,
+        formerOwner: config.apps.find(app => app.namespace === namespace)!.name,
+    }, { providers: [cluster.provider] })]));
+
 const apps = config.apps.map(app => {
     const identity = new WorkloadIdentity(`${app.name}-identity`, {
         resourceGroupName: resourceGroup.name,
@@ -127,7 +137,7 @@ const apps = config.apps.map(app => {
 
     const workload = new AppWorkload(`${app.name}-workload`, {
         appName: app.name,
-        namespace: identity.namespace,
+        namespace: namespaces.get(app.namespace)!.name,
         serviceAccountName: identity.serviceAccountName,
         clientId: identity.clientId,
         tenantId: identity.tenantId,
@@ -148,7 +158,7 @@ const apps = config.apps.map(app => {
         namespace: identity.namespace,
         serviceAccount: identity.serviceAccountName,
         checkJob: workload.checkJobName,
-        psql: pulumi.interpolate`PGPASSWORD="$(az account get-access-token --resource-type oss-rdbms --query accessToken -o tsv)" psql "host=${postgres.fqdn} port=${postgres.port} dbname=postgres user=${postgres.adminLogin} sslmode=require" -c "SELECT * FROM pgaadauth_list_principals(false) WHERE rolname = '${role.roleName}'"`,
+        psql: pulumi.all([postgres.fqdn, postgres.port, postgres.adminLogin, role.roleName]).apply(([host, port, admin, roleName]) => psqlHint(host, port, admin, roleName)),
     }] as const;
 });
 

@@ -1,6 +1,7 @@
-// Runs the real index.ts under mocks with a real stack's config: Pulumi.yaml defaults, then
-// Pulumi.<stack>.yaml, then the per-person values the README's set-up step adds. Each run gets fresh mocks
-// and a fresh copy of the program's modules, so dev and prod are proven in isolation.
+// Runs the real index.ts under mocks with a real stack's config: Pulumi.yaml defaults, then Pulumi.<stack>.yaml,
+// exactly as the Pulumi CLI would hand them over — nothing is injected. The shared stacks' files are at the root;
+// a person's own stack (README, "A stack of your own") is the copy under tests/stacks. Each run gets fresh mocks
+// and a fresh copy of the program's modules, so every stack is proven in isolation.
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
@@ -10,21 +11,41 @@ import { AcrExchangeDouble, AzureMocks, Delays } from "./mocks";
 
 export const ROOT = path.resolve(__dirname, "..");
 
-/** What `README → Set up` tells each person to `pulumi config set`, per stack. */
-export const SETUP_VALUES: Record<string, Record<string, unknown>> = {
-    dev: {
-        pgAdminPrincipalName: "ada@contoso.onmicrosoft.com",
-        pgAllowedCidrs: ["198.51.100.23/32"],
-    },
-    prod: {
-        pgAdminObjectId: "3f2b8a51-6c1e-4d7a-9b0e-2c4d5e6f7a8b",
-        pgAdminPrincipalName: "pg-admins-prod",
-        pgAdminPrincipalType: "Group",
-        pgAllowedCidrs: ["198.51.100.0/28"],
-        aksApiServerAuthorizedCidrs: ["198.51.100.0/28"],
-        deployerPrincipalType: "ServicePrincipal",
-    },
-};
+/** Pulumi.yaml's declarations: key → { type, default, description }. */
+export function projectDeclarations(): Record<string, { type?: string; default?: unknown; description?: string }> {
+    const project = yaml.load(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")) as {
+        name: string;
+        config: Record<string, { type?: string; default?: unknown; description?: string }>;
+    };
+    if (project.name !== PROJECT) {
+        throw new Error(`Pulumi.yaml names project ${project.name}, config.ts expects ${PROJECT}`);
+    }
+    return project.config;
+}
+
+/** Where `stack`'s file is: the repository root for shared stacks, tests/stacks for a person's own. */
+export function stackFile(stack: string): string {
+    const shared = path.join(ROOT, `Pulumi.${stack}.yaml`);
+    return fs.existsSync(shared) ? shared : path.join(ROOT, "tests", "stacks", `Pulumi.${stack}.yaml`);
+}
+
+/** The keys `stack`'s file sets, as written (project keys without the `<project>:` prefix). */
+export function stackFileValues(stack: string): Record<string, unknown> {
+    const file = yaml.load(fs.readFileSync(stackFile(stack), "utf8")) as { config?: Record<string, unknown> } | null;
+    return Object.fromEntries(Object.entries(file?.config ?? {}).map(([key, value]) => [key.replace(`${PROJECT}:`, ""), value]));
+}
+
+/** `stack`'s effective values: Pulumi.yaml defaults, then its stack file, then `overrides` (undefined removes a key). */
+export function stackValues(stack: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+    const values: Record<string, unknown> = {};
+    for (const [key, declaration] of Object.entries(projectDeclarations())) {
+        if (declaration.default !== undefined) {
+            values[key] = declaration.default;
+        }
+    }
+    Object.assign(values, stackFileValues(stack), overrides);
+    return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined));
+}
 
 function configValue(value: unknown): string {
     return typeof value === "string" ? value : JSON.stringify(value);
@@ -32,27 +53,7 @@ function configValue(value: unknown): string {
 
 /** The effective config of `stack` as bare keys → Pulumi's string encoding (JSON for lists and objects). */
 export function stackConfig(stack: string, overrides: Record<string, unknown> = {}): Record<string, string> {
-    const project = yaml.load(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")) as {
-        name: string;
-        config: Record<string, { default?: unknown }>;
-    };
-    if (project.name !== PROJECT) {
-        throw new Error(`Pulumi.yaml names project ${project.name}, config.ts expects ${PROJECT}`);
-    }
-    const values: Record<string, unknown> = {};
-    for (const [key, declaration] of Object.entries(project.config)) {
-        if (declaration.default !== undefined) {
-            values[key] = declaration.default;
-        }
-    }
-    const stackFile = yaml.load(fs.readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8")) as {
-        config: Record<string, unknown>;
-    };
-    for (const [key, value] of Object.entries(stackFile.config)) {
-        values[key.replace(`${PROJECT}:`, "")] = value;
-    }
-    Object.assign(values, SETUP_VALUES[stack] ?? {}, overrides);
-    return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, configValue(v)]));
+    return Object.fromEntries(Object.entries(stackValues(stack, overrides)).map(([k, v]) => [k, configValue(v)]));
 }
 
 export interface ProgramRun {
@@ -64,7 +65,7 @@ export interface ProgramRun {
 }
 
 export interface RunOptions {
-    /** Whose Pulumi.<stack>.yaml and set-up values to use. */
+    /** Whose Pulumi.<stack>.yaml to use. */
     stack: string;
     /** The stack name the program sees; `stack` by default. */
     stackName?: string;
@@ -76,6 +77,8 @@ export interface RunOptions {
     delays?: Delays;
     /** Mocks to record into (to inspect a run that throws); fresh ones by default. */
     mocks?: AzureMocks;
+    /** Config of other namespaces, by full key (`azure-native:location`): what providers read, never the program. */
+    extraConfig?: Record<string, string>;
 }
 
 const waitForRPCs = (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs;
@@ -87,12 +90,15 @@ const waitForRPCs = (pulumi.runtime as unknown as { waitForRPCs(): Promise<void>
 export async function underMocks<T>(
     stack: string,
     build: (mocks: AzureMocks) => T,
-    options: { preview?: boolean; delays?: Delays; config?: Record<string, string>; mocks?: AzureMocks; project?: string } = {},
+    options: { preview?: boolean; delays?: Delays; config?: Record<string, string>; extraConfig?: Record<string, string>; mocks?: AzureMocks; project?: string } = {},
 ): Promise<{ mocks: AzureMocks; result: T }> {
     const mocks = options.mocks ?? new AzureMocks(options.delays);
     const project = options.project ?? PROJECT;
     await pulumi.runtime.setMocks(mocks, project, stack, options.preview ?? false);
-    pulumi.runtime.setAllConfig(Object.fromEntries(Object.entries(options.config ?? {}).map(([k, v]) => [`${project}:${k}`, v])));
+    pulumi.runtime.setAllConfig({
+        ...Object.fromEntries(Object.entries(options.config ?? {}).map(([k, v]) => [`${project}:${k}`, v])),
+        ...options.extraConfig,
+    });
     let result: T | undefined;
     await pulumi.runtime.runInPulumiStack(async () => {
         pulumi.runtime.registerStackTransformation(args => {
