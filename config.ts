@@ -555,8 +555,8 @@ export function parseConfig(raw: Readonly<Record<string, string>>, stack: string
     }
     const allowedCidrs = v(() => stringList(r, problems, "pgAllowedCidrs", checkPublicCidr));
     if (allowedCidrs?.length === 0) {
-        problems.add("pgAllowedCidrs", [], `list at least the deployer's public egress address (e.g. 20.61.17.42/32) in Pulumi.${stack}.yaml: `
-            + "`pulumi up` connects to the server to create the app roles");
+        problems.add("pgAllowedCidrs", [], `list at least the deployer's public egress address as <address>/32 in Pulumi.${stack}.yaml `
+            + "(e.g. from `curl -s https://ifconfig.me`): `pulumi up` connects to the server to create the app roles");
     }
     const before = problems.errors.length;
     const adminObjectId = problems.check(() => r.optionalString("pgAdminObjectId", GUID, "must be empty (the principal running `pulumi up`) or an Entra object id (a GUID)"));
@@ -577,7 +577,7 @@ export function parseConfig(raw: Readonly<Record<string, string>>, stack: string
     const apps = v(() => parseApps(r, problems, stack));
     if (workloadHighAvailability && apps) {
         apps.forEach((app, i) => {
-            if (app.replicas < 2) {
+            if (app && app.replicas < 2) {
                 problems.add(`apps[${i}].replicas`, app.replicas,
                     "workloadHighAvailability needs at least 2 replicas per app (a PodDisruptionBudget with one replica blocks every node drain)");
             }
@@ -665,6 +665,7 @@ function parseApps(r: Reader, problems: Problems, stack: string): AppConfig[] {
     if (!Array.isArray(value)) {
         throw new ConfigError("apps", value, "must be a list of apps, each with at least a name");
     }
+    /** Each app, or undefined where its problems are recorded (parseConfig then throws). */
     const apps = value.map((item, i) => problems.check(() => parseApp(item, `apps[${i}]`)));
     // Apps may share a namespace (it is created once). What must stay unique: the name (it names the identity and
     // the PostgreSQL role), the database, and the ServiceAccount within a namespace — the federated credential
@@ -693,7 +694,7 @@ function parseApps(r: Reader, problems: Problems, stack: string): AppConfig[] {
             }
         });
     }
-    return apps as AppConfig[];
+    return apps as AppConfig[]; // undefined entries only alongside recorded problems
 }
 
 function parseApp(item: unknown, key: string): AppConfig {

@@ -251,6 +251,12 @@ describe("config: a newcomer's mistakes are caught at start, all at once, by nam
         expect(error.message).to.match(/^6 config values of stack "dev" are invalid/);
     });
 
+    it("a bad app and a rule that reads every app are both reported, not a crash", () => {
+        const error = configErrorOf(() => parse("prod", { apps: [{ name: "Bad_Name" }, { name: "ok", replicas: 1 }] }));
+        expect(error.problems).to.have.length(2);
+        expect(error.message).to.contain(`"${PROJECT}:apps[0].name" = "Bad_Name"`).and.contain(`"${PROJECT}:apps[1].replicas" = 1: workloadHighAvailability needs`);
+    });
+
     it("one bad value keeps the one-line message", () => {
         const error = configErrorOf(() => parse("dev", { aksTier: "Basic" }));
         expect(error.message).to.equal(`Invalid config "${PROJECT}:aksTier" = "Basic": allowed values are Free, Standard, Premium`);
@@ -423,5 +429,24 @@ describe("config: the README's config reference matches Pulumi.yaml", () => {
 
     it("the README lists no key that Pulumi.yaml does not declare (besides apps)", () => {
         expect([...table.keys()].filter(k => !(k in declared))).to.deep.equal(["apps"]);
+    });
+});
+
+describe("config: the README's table of bad inputs shows the messages the program prints", () => {
+    const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+    for (const [key, overrides, shown, , stack] of BAD_INPUTS) {
+        it(`${key} = ${shown}${stack ? ` (${stack})` : ""}`, () => {
+            for (const problem of configErrorOf(() => parse(stack ?? "dev", overrides)).problems) {
+                const row = `| \`${key}\` | ${problem.replace(/\|/g, "\\|").replace(/\n/g, " ")} |`;
+                expect(readme, `README's "Bad inputs and their messages" lacks:\n${row}`).to.contain(row);
+            }
+        });
+    }
+});
+
+describe("config: the README's example of a stack with several mistakes", () => {
+    it("is exactly what the program prints for it", () => {
+        const error = configErrorOf(() => parse("dev-ada", { pgSkuname: "Standard_B2s", pgAllowedCidrs: ["192.168.1.10/32"], pgAdminPrincipalName: "Ada Lovelace" }));
+        expect(fs.readFileSync(path.join(ROOT, "README.md"), "utf8")).to.contain(`\`\`\`\n${error.message}\n\`\`\``);
     });
 });
