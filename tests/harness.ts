@@ -23,10 +23,13 @@ export function projectDeclarations(): Record<string, { type?: string; default?:
     return project.config;
 }
 
-/** Where `stack`'s file is: the repository root for shared stacks, tests/stacks for a person's own. */
+/**
+ * Where `stack`'s file is: tests/stacks for the personal stack the tests use (looked at first, so a real person's
+ * ignored Pulumi.dev-<name>.yaml at the root never leaks into a test), the repository root for shared stacks.
+ */
 export function stackFile(stack: string): string {
-    const shared = path.join(ROOT, `Pulumi.${stack}.yaml`);
-    return fs.existsSync(shared) ? shared : path.join(ROOT, "tests", "stacks", `Pulumi.${stack}.yaml`);
+    const personal = path.join(ROOT, "tests", "stacks", `Pulumi.${stack}.yaml`);
+    return fs.existsSync(personal) ? personal : path.join(ROOT, `Pulumi.${stack}.yaml`);
 }
 
 /** The keys `stack`'s file sets, as written (project keys without the `<project>:` prefix). */
