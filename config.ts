@@ -3,6 +3,7 @@
 // (`pulumi config` documents itself); this module requires every declared key and never invents defaults,
 // so there is exactly one place a default is written down.
 import * as pulumi from "@pulumi/pulumi";
+import { allowedAppRolesText, isAllowedAppRole } from "./components/programRoles";
 
 export const PROJECT = "aks-pg-passwordless";
 
@@ -126,16 +127,66 @@ const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[
 const PG_IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
 const PG_IDENTIFIER_MAX = 63;
 
-/** A config problem, reported without a stack trace; the message names the key, the value and what is allowed. */
+/**
+ * Bad config, reported without a stack trace. One problem reads `Invalid config "<project>:<key>" = <value>: <what
+ * is allowed>`; the second constructor folds every problem of a stack into one error, so all are fixed in one pass.
+ */
 export class ConfigError extends pulumi.RunError {
-    constructor(key: string, value: unknown, allowed: string, project = PROJECT) {
-        super(`Invalid config "${project}:${key}" = ${show(value)}: ${allowed}`);
+    /** One line per problem, each naming the key, the value and what is allowed. */
+    readonly problems: readonly string[];
+
+    /** One problem: `key` (without the project prefix), its `value`, and what is `allowed`. */
+    constructor(key: string, value: unknown, allowed: string, project?: string);
+    /** Every problem of `stack`, as one error. */
+    constructor(problems: readonly ConfigError[], stack: string);
+    constructor(keyOrErrors: string | readonly ConfigError[], valueOrStack: unknown, allowed?: string, project = PROJECT) {
+        const problems = typeof keyOrErrors === "string"
+            ? [`Invalid config "${project}:${keyOrErrors}" = ${show(valueOrStack)}: ${allowed}`]
+            : keyOrErrors.flatMap(e => e.problems);
+        super(problems.length === 1 ? problems[0] : [
+            `${problems.length} config values of stack "${String(valueOrStack)}" are invalid; fix them together `
+                + `(in Pulumi.${String(valueOrStack)}.yaml or with \`pulumi config set\`):`,
+            ...problems.map(p => `  - ${p}`),
+        ].join("\n"));
         this.name = "ConfigError";
+        this.problems = problems;
     }
 }
 
 function show(value: unknown): string {
     return value === undefined ? "(not set)" : JSON.stringify(value);
+}
+
+/**
+ * Collects problems instead of stopping at the first: `check` runs one rule and records its ConfigError, so every
+ * later rule still runs and the stack's whole list is reported at once.
+ */
+export class Problems {
+    readonly errors: ConfigError[] = [];
+
+    /** Runs `rule`; on a ConfigError records it and returns undefined (a dependent rule then skips itself). */
+    check<T>(rule: () => T): T | undefined {
+        try {
+            return rule();
+        } catch (e) {
+            if (e instanceof ConfigError) {
+                this.errors.push(e);
+                return undefined;
+            }
+            throw e;
+        }
+    }
+
+    add(key: string, value: unknown, allowed: string): void {
+        this.errors.push(new ConfigError(key, value, allowed));
+    }
+
+    /** Throws every recorded problem as one ConfigError. */
+    throwIfAny(stack: string): void {
+        if (this.errors.length > 0) {
+            throw new ConfigError(this.errors, stack);
+        }
+    }
 }
 
 // ---- Rules, exported so tests (and the policy pack later) call them directly, without mocks. ----
@@ -195,6 +246,129 @@ export function isPinnedImage(image: string): boolean {
     return /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(tag) && tag !== "latest";
 }
 
+/**
+ * IPv4 blocks that are never a public source address (IANA's special-purpose registry, RFC 6890: "not globally
+ * reachable"). Azure's PostgreSQL firewall compares rules with the public address a client arrives from, so a rule
+ * for one of these admits nobody and the role step then times out.
+ */
+export const NON_PUBLIC_RANGES: readonly [cidr: string, what: string][] = [
+    ["0.0.0.0/8", "\"this network\""],
+    ["10.0.0.0/8", "private (RFC 1918)"],
+    ["100.64.0.0/10", "shared address space (carrier-grade NAT, RFC 6598)"],
+    ["127.0.0.0/8", "loopback"],
+    ["169.254.0.0/16", "link-local"],
+    ["172.16.0.0/12", "private (RFC 1918)"],
+    ["192.0.0.0/24", "IETF protocol assignments"],
+    ["192.0.2.0/24", "documentation (TEST-NET-1)"],
+    ["192.88.99.0/24", "6to4 relay anycast"],
+    ["192.168.0.0/16", "private (RFC 1918)"],
+    ["198.18.0.0/15", "benchmarking (RFC 2544)"],
+    ["198.51.100.0/24", "documentation (TEST-NET-2)"],
+    ["203.0.113.0/24", "documentation (TEST-NET-3)"],
+    ["224.0.0.0/4", "multicast"],
+    ["240.0.0.0/4", "reserved"],
+];
+
+function ipNumber(ip: string): number {
+    return ip.split(".").reduce((acc, o) => acc * 256 + Number(o), 0);
+}
+
+/** The non-public block `cidr` overlaps, as "<block> (<what>)", or undefined for a public range. */
+export function nonPublicRange(cidr: string): string | undefined {
+    const range = parseCidr(cidr);
+    if (!range) {
+        return undefined;
+    }
+    const [start, end] = [ipNumber(range.start), ipNumber(range.end)];
+    const hit = NON_PUBLIC_RANGES.find(([block]) => {
+        const b = parseCidr(block)!;
+        return start <= ipNumber(b.end) && ipNumber(b.start) <= end;
+    });
+    return hit && `${hit[0]} (${hit[1]})`;
+}
+
+/**
+ * The repository path of an image reference, without registry host, tag or digest. Following the distribution
+ * reference grammar, the first component is a registry host when it has a '.' or ':' or is `localhost`.
+ */
+export function imageRepository(image: string): string {
+    const withoutDigest = image.split("@")[0];
+    const slash = withoutDigest.lastIndexOf("/");
+    const colon = withoutDigest.lastIndexOf(":");
+    const name = colon > slash ? withoutDigest.slice(0, colon) : withoutDigest;
+    const parts = name.split("/");
+    const hasHost = parts.length > 1 && (/[.:]/.test(parts[0]) || parts[0] === "localhost");
+    return (hasHost ? parts.slice(1) : parts).join("/");
+}
+
+const UPN = /^[A-Za-z0-9'._!#^~-]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/;
+
+/**
+ * Why `name` cannot be the PostgreSQL login of an Entra principal of `type`, or undefined when it can. The server
+ * maps the administrator to a role named exactly `principalName`: a user's user principal name (UPN), a group's or
+ * service principal's display name. Rules: Entra's UPN rules for users (characters A-Z a-z 0-9 ' . - _ ! # ^ ~, at
+ * most 64 before the '@', no '.' right before it); PostgreSQL truncates identifiers to 63 bytes (NAMEDATALEN), so a
+ * longer name would never match the token's.
+ */
+export function entraLoginProblem(name: string, type: EntraPrincipalType): string | undefined {
+    if (!/^\S(.*\S)?$/.test(name) || /[\u0000-\u001f]/.test(name)) {
+        return "must be the administrator's login with no leading or trailing spaces";
+    }
+    if (GUID.test(name)) {
+        return "is an object id, not a login: put it in pgAdminObjectId and set pgAdminPrincipalName to the login "
+            + "(a user principal name, or a group's or service principal's display name)";
+    }
+    if (Buffer.byteLength(name) > PG_IDENTIFIER_MAX) {
+        return `is ${Buffer.byteLength(name)} bytes; PostgreSQL role names are at most ${PG_IDENTIFIER_MAX}, so the login could never match`;
+    }
+    if (type === "User" && (!UPN.test(name) || /\.@/.test(name) || name.startsWith("."))) {
+        return "a User administrator logs in with their user principal name, e.g. ada@contoso.onmicrosoft.com "
+            + "(az ad signed-in-user show --query userPrincipalName -o tsv); for a group set pgAdminPrincipalType Group";
+    }
+    if (type !== "User" && name.includes("@")) {
+        return `a ${type} administrator logs in with its display name (e.g. pg-admins-prod), not a user principal name; `
+            + "for a person set pgAdminPrincipalType User";
+    }
+    return undefined;
+}
+
+/** Levenshtein distance, for "did you mean". */
+function editDistance(a: string, b: string): number {
+    let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+        const current = [i];
+        for (let j = 1; j <= b.length; j++) {
+            current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+        }
+        previous = current;
+    }
+    return previous[b.length];
+}
+
+/** The known key closest to `key` (case-insensitively), when it is close enough to be a typo. */
+export function closestKey(key: string, known: Iterable<string>): string | undefined {
+    let best: { key: string; distance: number } | undefined;
+    for (const candidate of known) {
+        const distance = editDistance(key.toLowerCase(), candidate.toLowerCase());
+        if (!best || distance < best.distance) {
+            best = { key: candidate, distance };
+        }
+    }
+    return best && best.distance <= Math.max(2, Math.floor(key.length / 3)) ? best.key : undefined;
+}
+
+function unknownKeyMessage(key: string, known: Iterable<string>, what: string): string {
+    const suggestion = closestKey(key, known);
+    return `is not ${what}${suggestion ? `; did you mean "${suggestion}"?` : ""} (keys are case-sensitive; `
+        + `README, "Config reference", lists them all)`;
+}
+
+/**
+ * A stack name feeds every Azure name (`rg-<prefix>-<stack>`, …): 1-12 lower-case letters, digits and single '-',
+ * so a person's own stack `dev-<name>` fits. 12 keeps the longest names within Azure's limits (tests/naming.test.ts).
+ */
+export const STACK_NAME = /^(?=.{1,12}$)[a-z0-9]+(-[a-z0-9]+)*$/;
+
 /** Azure resource names built from the prefix, stack and app names: one place derives them all. */
 export function resourceNames(namePrefix: string, stack: string) {
     const base = `${namePrefix}-${stack}`;
@@ -203,8 +377,8 @@ export function resourceNames(namePrefix: string, stack: string) {
         cluster: `aks-${base}`,
         logAnalytics: `log-${base}`,
         postgresServerPrefix: `psql-${base}`,
-        /** Registry names allow letters and digits only. */
-        registryPrefix: `acr${namePrefix}${stack}`,
+        /** Registry names allow letters and digits only, so a stack's '-' is dropped. */
+        registryPrefix: `acr${namePrefix}${stack.replace(/-/g, "")}`,
         /** The app's managed identity; its PostgreSQL role carries the same name. */
         appIdentity: (app: string) => `id-${base}-${app}`,
     };
@@ -218,6 +392,11 @@ export class Reader {
 
     error(key: string, value: unknown, allowed: string): ConfigError {
         return new ConfigError(key, value, allowed, this.project);
+    }
+
+    /** Whether the stack sets `key` at all (Pulumi.yaml's defaults count). */
+    isSet(key: string): boolean {
+        return this.get(key) !== undefined;
     }
 
     raw(key: string): string {
@@ -304,109 +483,174 @@ function checkCidr(cidr: string, key: string): void {
     }
 }
 
+/** A rule of the public PostgreSQL server's firewall: a CIDR, and a public one (see NON_PUBLIC_RANGES). */
+function checkPublicCidr(cidr: string, key: string): void {
+    checkCidr(cidr, key);
+    const block = nonPublicRange(cidr);
+    if (block) {
+        throw new ConfigError(key, cidr, `overlaps ${block}, which is never a public source address: the server's firewall `
+            + "sees the public address you connect from (e.g. `curl -s https://ifconfig.me`); list that as <address>/32");
+    }
+}
+
 function checkZone(zone: string, key: string): void {
     if (!(ZONES as readonly string[]).includes(zone)) {
         throw new ConfigError(key, zone, `availability zones are ${ZONES.join(", ")}`);
     }
 }
 
-/** Validates raw stack config into a frozen, typed object, or throws a ConfigError naming the first bad key. */
-export function parseConfig(get: RawGetter, stack: string): Readonly<StackConfig> {
-    const r = new Reader(get);
+/** A list of strings, each item checked on its own so every bad item is reported. */
+function stringList(r: Reader, problems: Problems, key: string, check: (item: string, itemKey: string) => void): string[] {
+    const items = r.stringArray(key);
+    items.forEach((item, i) => problems.check(() => check(item, `${key}[${i}]`)));
+    return items;
+}
 
-    const namePrefix = r.string("namePrefix", /^[a-z][a-z0-9]{1,9}$/, "must be 2-10 lower-case letters or digits, starting with a letter");
-    if (!/^[a-z0-9]{1,12}$/.test(stack)) {
-        throw new ConfigError("(stack name)", stack, "stack names feed Azure resource names: use 1-12 lower-case letters or digits");
-    }
+/** What a stack without apps is told: apps are declared per stack, in its own stack file. */
+function noAppsMessage(stack: string): string {
+    return `a stack runs at least one app, declared in the stack file Pulumi.${stack}.yaml (Pulumi.yaml cannot declare `
+        + `a list of objects):\n      config:\n        ${PROJECT}:apps:\n          - name: demo\n`
+        + `    or run \`pulumi config set --path 'apps[0].name' demo --stack ${stack}\` (README, "Config reference", lists an app's fields)`;
+}
 
-    const aksTier = r.oneOf("aksTier", AKS_TIERS);
-    const nodeCount = r.integer("aksNodeCount", 1, 100);
-    const availabilityZones = r.stringArray("aksAvailabilityZones", checkZone);
+/**
+ * Validates raw stack config (bare keys → Pulumi's string encoding, JSON for lists and objects) into a frozen,
+ * typed object. Every problem is collected and thrown as one ConfigError: bad values, keys the program does not
+ * read (with the closest known key), and combinations that cannot work.
+ */
+export function parseConfig(raw: Readonly<Record<string, string>>, stack: string): Readonly<StackConfig> {
+    const problems = new Problems();
+    const read = new Set<string>();
+    const r = new Reader(key => {
+        read.add(key);
+        return Object.prototype.hasOwnProperty.call(raw, key) ? raw[key] : undefined;
+    });
+    /** A value, or undefined once its problem is recorded: parseConfig then throws before returning anything. */
+    const v = <T>(rule: () => T): T => problems.check(rule) as T;
 
-    const skuTier = r.oneOf("pgSkuTier", PG_SKU_TIERS);
-    const skuName = r.raw("pgSkuName");
-    if (!PG_SKU_PATTERNS[skuTier].test(skuName)) {
-        throw new ConfigError("pgSkuName", skuName, `is not a ${skuTier} compute size (expected a name matching ${PG_SKU_PATTERNS[skuTier]}, e.g. ${exampleSku(skuTier)})`);
+    if (!STACK_NAME.test(stack)) {
+        problems.add("(stack name)", stack, "stack names feed Azure resource names: use 1-12 lower-case letters, digits "
+            + "and single '-', e.g. dev, prod, or dev-ada for a person's own stack");
     }
-    const storage = r.integer("pgStorageSizeGb", 32, 32767);
-    if (!(PG_STORAGE_SIZES_GB as readonly number[]).includes(storage)) {
-        throw new ConfigError("pgStorageSizeGb", String(storage), `allowed sizes are ${PG_STORAGE_SIZES_GB.join(", ")}`);
+    const namePrefix = v(() => r.string("namePrefix", /^[a-z][a-z0-9]{1,9}$/, "must be 2-10 lower-case letters or digits, starting with a letter"));
+
+    const skuTier = problems.check(() => r.oneOf("pgSkuTier", PG_SKU_TIERS));
+    const skuName = problems.check(() => r.raw("pgSkuName"));
+    if (skuTier !== undefined && skuName !== undefined && !PG_SKU_PATTERNS[skuTier].test(skuName)) {
+        problems.add("pgSkuName", skuName, `is not a ${skuTier} compute size (expected a name matching ${PG_SKU_PATTERNS[skuTier]}, e.g. ${exampleSku(skuTier)})`);
     }
-    const highAvailability = r.oneOf("pgHighAvailability", PG_HA_MODES);
-    if (highAvailability !== "Disabled" && skuTier === "Burstable") {
-        throw new ConfigError("pgHighAvailability", highAvailability, "high availability needs pgSkuTier GeneralPurpose or MemoryOptimized (Burstable has none)");
+    const storage = problems.check(() => r.integer("pgStorageSizeGb", 32, 32767));
+    if (storage !== undefined && !(PG_STORAGE_SIZES_GB as readonly number[]).includes(storage)) {
+        problems.add("pgStorageSizeGb", String(storage), `allowed sizes are ${PG_STORAGE_SIZES_GB.join(", ")}`);
+    }
+    const highAvailability = problems.check(() => r.oneOf("pgHighAvailability", PG_HA_MODES));
+    if (highAvailability !== undefined && highAvailability !== "Disabled" && skuTier === "Burstable") {
+        problems.add("pgHighAvailability", highAvailability, "high availability needs pgSkuTier GeneralPurpose or MemoryOptimized (Burstable has none)");
     }
     const zonePattern = /^[123]$/;
-    const availabilityZone = r.optionalString("pgAvailabilityZone", zonePattern, `must be empty or one of ${ZONES.join(", ")}`);
-    const standbyAvailabilityZone = r.optionalString("pgStandbyAvailabilityZone", zonePattern, `must be empty or one of ${ZONES.join(", ")}`);
+    const availabilityZone = problems.check(() => r.optionalString("pgAvailabilityZone", zonePattern, `must be empty or one of ${ZONES.join(", ")}`));
+    const standbyAvailabilityZone = problems.check(() => r.optionalString("pgStandbyAvailabilityZone", zonePattern, `must be empty or one of ${ZONES.join(", ")}`));
     if (highAvailability === "ZoneRedundant" && availabilityZone && availabilityZone === standbyAvailabilityZone) {
-        throw new ConfigError("pgStandbyAvailabilityZone", standbyAvailabilityZone, "zone-redundant HA needs a standby zone different from pgAvailabilityZone");
+        problems.add("pgStandbyAvailabilityZone", standbyAvailabilityZone, "zone-redundant HA needs a standby zone different from pgAvailabilityZone");
     }
-    const allowedCidrs = r.stringArray("pgAllowedCidrs", checkCidr);
-    if (allowedCidrs.length === 0) {
-        throw new ConfigError("pgAllowedCidrs", [], "list at least the deployer's egress address (e.g. 203.0.113.7/32): `pulumi up` connects to the server to create the app roles");
+    // Azure's SameZone mode places the standby in the primary's zone by definition (HighAvailabilityMode "SameZone":
+    // "standby server in the same availability zone as the primary"); a standby zone would be ignored or rejected.
+    if (highAvailability === "SameZone" && standbyAvailabilityZone) {
+        problems.add("pgStandbyAvailabilityZone", standbyAvailabilityZone, "SameZone HA puts the standby in the primary's zone "
+            + "(pgAvailabilityZone): leave pgStandbyAvailabilityZone empty, or choose ZoneRedundant for a standby in another zone");
     }
-    const adminObjectId = r.string("pgAdminObjectId", GUID, "must be the Entra object id (a GUID) of the PostgreSQL administrator: a group for shared stacks, yourself for a personal one (`az ad signed-in-user show --query id -o tsv`)");
+    if (highAvailability === "Disabled" && standbyAvailabilityZone) {
+        problems.add("pgStandbyAvailabilityZone", standbyAvailabilityZone, "without high availability there is no standby: leave it empty or set pgHighAvailability");
+    }
+    const allowedCidrs = v(() => stringList(r, problems, "pgAllowedCidrs", checkPublicCidr));
+    if (allowedCidrs?.length === 0) {
+        problems.add("pgAllowedCidrs", [], `list at least the deployer's public egress address as <address>/32 in Pulumi.${stack}.yaml `
+            + "(e.g. from `curl -s https://ifconfig.me`): `pulumi up` connects to the server to create the app roles");
+    }
+    const adminObjectId = problems.check(() => r.string("pgAdminObjectId", GUID, "must be the Entra object id (a GUID) of the PostgreSQL administrator: a group for shared stacks, yourself for a personal one (`az ad signed-in-user show --query id -o tsv`)"));
+    const adminName = problems.check(() => r.raw("pgAdminPrincipalName"));
+    const adminType = problems.check(() => r.oneOf("pgAdminPrincipalType", ENTRA_TYPES));
+    const adminNameProblem = adminName !== undefined && adminType !== undefined ? entraLoginProblem(adminName, adminType) : undefined;
+    if (adminNameProblem) {
+        problems.add("pgAdminPrincipalName", adminName, adminNameProblem);
+    }
+
+    const workloadHighAvailability = v(() => r.boolean("workloadHighAvailability"));
+    const apps = v(() => parseApps(r, problems, stack));
+    if (workloadHighAvailability && apps) {
+        apps.forEach((app, i) => {
+            if (app && app.replicas < 2) {
+                problems.add(`apps[${i}].replicas`, app.replicas,
+                    "workloadHighAvailability needs at least 2 replicas per app (a PodDisruptionBudget with one replica blocks every node drain)");
+            }
+        });
+    }
 
     const config: StackConfig = {
         stack,
-        location: r.string("location", /^[a-z][a-z0-9]+$/, "must be an Azure region name such as westeurope or eastus2"),
+        location: v(() => r.string("location", /^[a-z][a-z0-9]+$/, "must be an Azure region name such as westeurope or eastus2")),
         namePrefix,
-        createResourceGroup: r.boolean("createResourceGroup"),
-        deployers: parseDeployers(r.json("deployers")),
+        createResourceGroup: v(() => r.boolean("createResourceGroup")),
+        deployers: v(() => parseDeployers(r.json("deployers"))),
         aks: {
-            tier: aksTier,
-            kubernetesVersion: r.optionalString("aksKubernetesVersion", /^\d+\.\d+(\.\d+)?$/, "must be empty (AKS default) or a version such as 1.33 or 1.33.2"),
-            nodeCount,
-            nodeVmSize: r.string("aksNodeVmSize", /^Standard_[A-Za-z0-9_]+$/, "must be an Azure VM size such as Standard_D2s_v5"),
-            availabilityZones,
-            apiServerAuthorizedCidrs: r.stringArray("aksApiServerAuthorizedCidrs", checkCidr),
-            adminGroupObjectIds: r.stringArray("aksAdminGroupObjectIds", (id, key) => {
+            tier: v(() => r.oneOf("aksTier", AKS_TIERS)),
+            kubernetesVersion: v(() => r.optionalString("aksKubernetesVersion", /^\d+\.\d+(\.\d+)?$/, "must be empty (AKS default) or a version such as 1.33 or 1.33.2")),
+            nodeCount: v(() => r.integer("aksNodeCount", 1, 100)),
+            nodeVmSize: v(() => r.string("aksNodeVmSize", /^Standard_[A-Za-z0-9_]+$/, "must be an Azure VM size such as Standard_D2s_v5")),
+            availabilityZones: v(() => stringList(r, problems, "aksAvailabilityZones", checkZone)),
+            apiServerAuthorizedCidrs: v(() => stringList(r, problems, "aksApiServerAuthorizedCidrs", checkCidr)),
+            adminGroupObjectIds: v(() => stringList(r, problems, "aksAdminGroupObjectIds", (id, key) => {
                 if (!GUID.test(id)) {
                     throw new ConfigError(key, id, "must be an Entra group object id (a GUID)");
                 }
-            }),
-            kubeloginMode: r.oneOf("kubeloginMode", KUBELOGIN_MODES),
-            azurePolicy: r.boolean("aksAzurePolicy"),
+            })),
+            kubeloginMode: v(() => r.oneOf("kubeloginMode", KUBELOGIN_MODES)),
+            azurePolicy: v(() => r.boolean("aksAzurePolicy")),
         },
         monitoring: {
-            enabled: r.boolean("logAnalytics"),
-            retentionDays: r.integer("logRetentionDays", 30, 730),
+            enabled: v(() => r.boolean("logAnalytics")),
+            retentionDays: v(() => r.integer("logRetentionDays", 30, 730)),
         },
         postgres: {
-            version: r.oneOf("pgVersion", PG_VERSIONS),
-            skuTier,
-            skuName,
-            storageSizeGb: storage,
-            backupRetentionDays: r.integer("pgBackupRetentionDays", 7, 35),
-            geoRedundantBackup: r.boolean("pgGeoRedundantBackup"),
-            highAvailability,
+            version: v(() => r.oneOf("pgVersion", PG_VERSIONS)),
+            skuTier: skuTier!,
+            skuName: skuName!,
+            storageSizeGb: storage!,
+            backupRetentionDays: v(() => r.integer("pgBackupRetentionDays", 7, 35)),
+            geoRedundantBackup: v(() => r.boolean("pgGeoRedundantBackup")),
+            highAvailability: highAvailability!,
             availabilityZone,
             standbyAvailabilityZone,
             allowedCidrs,
-            admin: {
-                objectId: adminObjectId,
-                principalName: r.string("pgAdminPrincipalName", /^\S(.*\S)?$/, "must be the administrator's login: a user principal name, a group display name or a service principal name"),
-                principalType: r.oneOf("pgAdminPrincipalType", ENTRA_TYPES),
-            },
+            admin: { objectId: adminObjectId!, principalName: adminName!, principalType: adminType! },
             maintenance: {
-                dayOfWeek: r.integer("pgMaintenanceDayOfWeek", 0, 6),
-                startHour: r.integer("pgMaintenanceStartHour", 0, 23),
+                dayOfWeek: v(() => r.integer("pgMaintenanceDayOfWeek", 0, 6)),
+                startHour: v(() => r.integer("pgMaintenanceStartHour", 0, 23)),
             },
         },
-        acrSku: r.oneOf("acrSku", ACR_SKUS),
-        protectData: r.boolean("protectData"),
-        workloadHighAvailability: r.boolean("workloadHighAvailability"),
-        apps: parseApps(r.json("apps")),
+        acrSku: v(() => r.oneOf("acrSku", ACR_SKUS)),
+        protectData: v(() => r.boolean("protectData")),
+        workloadHighAvailability,
+        apps,
     };
-    if (config.workloadHighAvailability) {
-        const single = config.apps.findIndex(app => app.replicas < 2);
-        if (single >= 0) {
-            throw new ConfigError(`apps[${single}].replicas`, config.apps[single].replicas,
-                "workloadHighAvailability needs at least 2 replicas per app (a PodDisruptionBudget with one replica blocks every node drain)");
-        }
+
+    // The Pulumi CLI type-checks only the keys Pulumi.yaml declares; anything else in the project's namespace would
+    // be ignored without a word. Every key is known by being read above, so this list cannot drift from the code.
+    for (const key of Object.keys(raw).filter(k => !read.has(k))) {
+        problems.add(key, parseForMessage(raw[key]), unknownKeyMessage(key, read, `a setting of this program`));
     }
+    problems.throwIfAny(stack);
     return deepFreeze(config);
+}
+
+/** Shows a raw value as the user wrote it: JSON lists and objects parsed, everything else as the string. */
+function parseForMessage(value: string): unknown {
+    try {
+        const parsed: unknown = JSON.parse(value);
+        return typeof parsed === "object" && parsed !== null ? parsed : value;
+    } catch {
+        return value;
+    }
 }
 
 function exampleSku(tier: PgSkuTier): string {
@@ -415,25 +659,44 @@ function exampleSku(tier: PgSkuTier): string {
 
 const APP_KEYS = ["name", "namespace", "serviceAccount", "database", "image", "replicas", "roleAssignments"];
 
-function parseApps(value: unknown): AppConfig[] {
-    if (!Array.isArray(value) || value.length === 0) {
-        throw new ConfigError("apps", value, "must be a non-empty list of apps, each with at least a name");
+function parseApps(r: Reader, problems: Problems, stack: string): AppConfig[] {
+    const value = r.isSet("apps") ? r.json("apps") : undefined;
+    if (value === undefined || (Array.isArray(value) && value.length === 0)) {
+        throw new ConfigError("apps", value, noAppsMessage(stack));
     }
-    const apps = value.map((item, i) => parseApp(item, `apps[${i}]`));
-    const seen = new Map<string, string>();
-    apps.forEach((app, i) => {
-        // A namespace of its own per app: the app's component creates it, and it is the app's isolation boundary
-        // (Pod Security, later NetworkPolicy). Unique namespaces also make every token subject unique.
-        for (const field of ["name", "namespace", "database"] as const) {
-            const claim = `${field}:${app[field]}`;
+    if (!Array.isArray(value)) {
+        throw new ConfigError("apps", value, "must be a list of apps, each with at least a name");
+    }
+    /** Each app, or undefined where its problems are recorded (parseConfig then throws). */
+    const apps = value.map((item, i) => problems.check(() => parseApp(item, `apps[${i}]`)));
+    // Apps may share a namespace (it is created once). What must stay unique: the name (it names the identity and
+    // the PostgreSQL role), the database, and the ServiceAccount within a namespace — the federated credential
+    // trusts system:serviceaccount:<namespace>:<serviceAccount>, so two apps there would share one subject and
+    // each could sign in as the other.
+    const claims: [string, (app: AppConfig) => string, string, string][] = [
+        ["name", app => app.name, "name", "every app needs its own name"],
+        ["database", app => app.database, "database", "every app needs its own database"],
+        ["serviceAccount", app => `${app.namespace}/${app.serviceAccount}`, "serviceAccount",
+            "apps may share a namespace but not a ServiceAccount in it: both identities would trust the one subject "
+            + "system:serviceaccount:<namespace>:<serviceAccount>, so each app could sign in as the other"],
+    ];
+    for (const [field, claimOf, shownField, allowed] of claims) {
+        const seen = new Map<string, number>();
+        apps.forEach((app, i) => {
+            if (!app) {
+                return;
+            }
+            const claim = claimOf(app);
             const previous = seen.get(claim);
             if (previous !== undefined) {
-                throw new ConfigError(`apps[${i}].${field}`, app[field], `already used by ${previous}; every app needs its own ${field}`);
+                problems.add(`apps[${i}].${shownField}`, app[field as keyof AppConfig],
+                    `already used by apps[${previous}]${field === "serviceAccount" ? ` in namespace ${app.namespace}` : ""}; ${allowed}`);
+            } else {
+                seen.set(claim, i);
             }
-            seen.set(claim, `apps[${i}]`);
-        }
-    });
-    return apps;
+        });
+    }
+    return apps as AppConfig[]; // undefined entries only alongside recorded problems
 }
 
 function parseApp(item: unknown, key: string): AppConfig {
@@ -441,9 +704,9 @@ function parseApp(item: unknown, key: string): AppConfig {
         throw new ConfigError(key, item, "must be an object with at least a name");
     }
     const obj = item as Record<string, unknown>;
-    const unknownKey = Object.keys(obj).find(k => !APP_KEYS.includes(k));
-    if (unknownKey) {
-        throw new ConfigError(`${key}.${unknownKey}`, obj[unknownKey], `is not an app setting; allowed: ${APP_KEYS.join(", ")}`);
+    const problems = new Problems();
+    for (const unknownKey of Object.keys(obj).filter(k => !APP_KEYS.includes(k))) {
+        problems.add(`${key}.${unknownKey}`, obj[unknownKey], `${unknownKeyMessage(unknownKey, APP_KEYS, "an app setting")}; allowed: ${APP_KEYS.join(", ")}`);
     }
     const str = (field: string, fallback?: string): string => {
         const v = obj[field] ?? fallback;
@@ -452,43 +715,70 @@ function parseApp(item: unknown, key: string): AppConfig {
         }
         return v;
     };
+    const field = <T>(rule: () => T): T => problems.check(rule) as T;
 
-    const name = str("name");
-    // 24 keeps the identity (= PostgreSQL role) name "id-<prefix ≤10>-<stack ≤12>-<name ≤24>" within 63 bytes.
-    if (!isDns1123Label(name) || name.length > 24) {
-        throw new ConfigError(`${key}.name`, name, "must be a DNS-1123 label of at most 24 characters (lower-case letters, digits, '-'; starts and ends alphanumeric)");
-    }
-    const namespace = str("namespace", name);
-    if (!isDns1123Label(namespace)) {
-        throw new ConfigError(`${key}.namespace`, namespace, "must be a DNS-1123 label (lower-case letters, digits, '-'; at most 63 characters; starts and ends alphanumeric)");
-    }
-    if (namespace.startsWith("kube-") || namespace === "default") {
-        throw new ConfigError(`${key}.namespace`, namespace, "kube-* and default are reserved: give the app a namespace of its own");
-    }
-    const serviceAccount = str("serviceAccount", name);
-    if (!isDns1123Subdomain(serviceAccount)) {
-        throw new ConfigError(`${key}.serviceAccount`, serviceAccount, "must be a DNS-1123 subdomain (lower-case letters, digits, '-', '.'; at most 253 characters)");
-    }
-    const database = str("database", name.replace(/-/g, "_"));
-    if (!isPgIdentifier(database)) {
-        throw new ConfigError(`${key}.database`, database, "must be a PostgreSQL identifier: lower-case letters, digits and '_', starting with a letter or '_', at most 63 characters");
-    }
-    if (RESERVED_DATABASES.includes(database)) {
-        throw new ConfigError(`${key}.database`, database, `is reserved (${RESERVED_DATABASES.join(", ")}); give the app a database of its own`);
-    }
+    const name = field(() => {
+        const n = str("name");
+        // 24 keeps the identity (= PostgreSQL role) name "id-<prefix ≤10>-<stack ≤12>-<name ≤24>" within 63 bytes.
+        if (!isDns1123Label(n) || n.length > 24) {
+            throw new ConfigError(`${key}.name`, n, "must be a DNS-1123 label of at most 24 characters (lower-case letters, digits, '-'; starts and ends alphanumeric)");
+        }
+        return n;
+    });
+    // namespace, serviceAccount and database default from the name: with a bad name, report only the name.
+    const derived = <T>(fieldName: string, rule: () => T): T => (obj[fieldName] === undefined && name === undefined ? undefined as T : field(rule));
+    const namespace = derived("namespace", () => {
+        const ns = str("namespace", name);
+        if (!isDns1123Label(ns)) {
+            throw new ConfigError(`${key}.namespace`, ns, "must be a DNS-1123 label (lower-case letters, digits, '-'; at most 63 characters; starts and ends alphanumeric)");
+        }
+        if (ns.startsWith("kube-") || ns === "default") {
+            throw new ConfigError(`${key}.namespace`, ns, "kube-* and default are reserved: give the app a namespace of its own");
+        }
+        return ns;
+    });
+    const serviceAccount = derived("serviceAccount", () => {
+        const sa = str("serviceAccount", name);
+        if (!isDns1123Subdomain(sa)) {
+            throw new ConfigError(`${key}.serviceAccount`, sa, "must be a DNS-1123 subdomain (lower-case letters, digits, '-', '.'; at most 253 characters)");
+        }
+        return sa;
+    });
+    const database = derived("database", () => {
+        const db = str("database", name.replace(/-/g, "_"));
+        if (!isPgIdentifier(db)) {
+            throw new ConfigError(`${key}.database`, db, "must be a PostgreSQL identifier: lower-case letters, digits and '_', starting with a letter or '_', at most 63 characters");
+        }
+        if (RESERVED_DATABASES.includes(db)) {
+            throw new ConfigError(`${key}.database`, db, `is reserved (${RESERVED_DATABASES.join(", ")}); give the app a database of its own`);
+        }
+        return db;
+    });
     // Without an image of its own the app runs the image the stack builds from app/.
-    const image = obj.image === undefined ? undefined : str("image");
-    if (image !== undefined && !isPinnedImage(image)) {
-        throw new ConfigError(`${key}.image`, image, "must be an image pinned by tag or digest (registry/repo:tag or repo@sha256:…), never untagged or :latest");
+    const image = field(() => {
+        const img = obj.image === undefined ? undefined : str("image");
+        if (img !== undefined && !isPinnedImage(img)) {
+            throw new ConfigError(`${key}.image`, img, "must be an image pinned by tag or digest (registry/repo:tag or repo@sha256:…), never untagged or :latest");
+        }
+        // Registries refuse a repository path with upper case ("repository name must be lowercase"); host and tag may have it.
+        if (img !== undefined && /[A-Z]/.test(imageRepository(img))) {
+            throw new ConfigError(`${key}.image`, img, `its repository path "${imageRepository(img)}" must be lower case `
+                + `(only the registry host and the tag may have capitals): use "${img.replace(imageRepository(img), imageRepository(img).toLowerCase())}"`);
+        }
+        return img;
+    });
+    const replicas = field(() => {
+        const n = obj.replicas ?? 1;
+        if (typeof n !== "number" || !Number.isInteger(n) || n < 1 || n > 50) {
+            throw new ConfigError(`${key}.replicas`, n, "must be an integer from 1 to 50");
+        }
+        return n;
+    });
+    const roleAssignments = field(() => parseRoleAssignments(obj.roleAssignments ?? [], `${key}.roleAssignments`));
+    if (problems.errors.length > 0) {
+        throw new ConfigError(problems.errors, "");
     }
-    const replicas = obj.replicas ?? 1;
-    if (typeof replicas !== "number" || !Number.isInteger(replicas) || replicas < 1 || replicas > 50) {
-        throw new ConfigError(`${key}.replicas`, replicas, "must be an integer from 1 to 50");
-    }
-    return {
-        name, namespace, serviceAccount, database, image, replicas,
-        roleAssignments: parseRoleAssignments(obj.roleAssignments ?? [], `${key}.roleAssignments`),
-    };
+    return { name, namespace, serviceAccount, database, image, replicas, roleAssignments };
 }
 
 function parseRoleAssignments(value: unknown, key: string): AppRoleAssignment[] {
@@ -506,6 +796,11 @@ function parseRoleAssignments(value: unknown, key: string): AppRoleAssignment[] 
         if (typeof roleDefinitionId !== "string"
             || !(GUID.test(roleDefinitionId) || /^\/subscriptions\/[^/]+\/providers\/Microsoft\.Authorization\/roleDefinitions\/[0-9a-f-]{36}$/i.test(roleDefinitionId))) {
             throw new ConfigError(`${itemKey}.roleDefinitionId`, roleDefinitionId, "must be a role definition GUID or /subscriptions/<id>/providers/Microsoft.Authorization/roleDefinitions/<GUID>");
+        }
+        // D5: the deploy identities may delegate only the roles components/programRoles.ts lists; anything else
+        // would fail halfway through a CI deploy with AuthorizationFailed.
+        if (!isAllowedAppRole(roleDefinitionId)) {
+            throw new ConfigError(`${itemKey}.roleDefinitionId`, roleDefinitionId, `must be one of the roles the deploy identities may assign: ${allowedAppRolesText()}`);
         }
         return { scope, roleDefinitionId };
     });
@@ -542,6 +837,11 @@ function deepFreeze<T>(value: T): T {
 
 /** Loads the current stack's config through Pulumi. Call once, from index.ts. */
 export function loadConfig(): Readonly<StackConfig> {
-    const cfg = new pulumi.Config();
-    return parseConfig(key => cfg.get(key), pulumi.getStack());
+    // Every key of the project's namespace, so keys the program does not read are caught; other namespaces
+    // (azure-native:, kubernetes:, …) belong to their providers and are left alone.
+    const prefix = `${PROJECT}:`;
+    const raw = Object.fromEntries(Object.entries(pulumi.runtime.allConfig())
+        .filter(([key]) => key.startsWith(prefix))
+        .map(([key, value]) => [key.slice(prefix.length), value]));
+    return parseConfig(raw, pulumi.getStack());
 }

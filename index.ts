@@ -8,11 +8,13 @@ import { loadConfig, PROJECT, resourceNames } from "./config";
 import { adminMismatch } from "./components/deployerCheck";
 import { AksCluster } from "./components/aksCluster";
 import { AppImage } from "./components/appImage";
-import { AppWorkload } from "./components/appWorkload";
+import { AppNamespace } from "./components/appNamespace";
+import { APP_PORT, AppWorkload } from "./components/appWorkload";
 import { LogAnalytics } from "./components/logAnalytics";
 import { PostgresRole } from "./components/postgresRole";
 import { PostgresServer } from "./components/postgresServer";
 import { WorkloadIdentity } from "./components/workloadIdentity";
+import { psqlHint } from "./lib/psqlHint";
 
 export = async () => {
     const config = loadConfig();
@@ -110,6 +112,14 @@ export = async () => {
         })
         : undefined;
 
+    // Each namespace once, however many apps share it.
+    const namespaces = new Map([...new Set(config.apps.map(app => app.namespace))].map(namespace => [namespace,
+        new AppNamespace(`${namespace}-namespace`, {
+            namespace,
+            appPort: APP_PORT,
+            formerOwner: config.apps.find(app => app.namespace === namespace)!.name,
+        }, { providers: [cluster.provider] })]));
+
     const apps = config.apps.map(app => {
         const identity = new WorkloadIdentity(`${app.name}-identity`, {
             resourceGroupName: resourceGroup.name,
@@ -135,7 +145,7 @@ export = async () => {
 
         const workload = new AppWorkload(`${app.name}-workload`, {
             appName: app.name,
-            namespace: identity.namespace,
+            namespace: namespaces.get(app.namespace)!.name,
             serviceAccountName: identity.serviceAccountName,
             clientId: identity.clientId,
             tenantId: identity.tenantId,
@@ -156,7 +166,7 @@ export = async () => {
             namespace: identity.namespace,
             serviceAccount: identity.serviceAccountName,
             checkJob: workload.checkJobName,
-            psql: pulumi.interpolate`PGPASSWORD="$(az account get-access-token --resource-type oss-rdbms --query accessToken -o tsv)" psql "host=${postgres.fqdn} port=${postgres.port} dbname=postgres user=${postgres.adminLogin} sslmode=require" -c "SELECT * FROM pgaadauth_list_principals(false) WHERE rolname = '${role.roleName}'"`,
+            psql: pulumi.all([postgres.fqdn, postgres.port, postgres.adminLogin, role.roleName]).apply(([host, port, admin, roleName]) => psqlHint(host, port, admin, roleName)),
         }] as const;
     });
 

@@ -38,7 +38,7 @@ export const LIVENESS_PROBE = { periodSeconds: 10, timeoutSeconds: 2, failureThr
 export interface AppWorkloadArgs {
     /** App name: names the Deployment and its pods' `app.kubernetes.io/name` label. */
     appName: string;
-    /** Namespace to create and run in (from the app's WorkloadIdentity). */
+    /** Namespace to run in: an AppNamespace's name (created once, perhaps shared with other apps). */
     namespace: pulumi.Input<string>;
     /** ServiceAccount to create and run as (from the app's WorkloadIdentity). */
     serviceAccountName: pulumi.Input<string>;
@@ -63,7 +63,7 @@ export interface AppWorkloadArgs {
 }
 
 /**
- * The app in the cluster: its namespace (Pod Security "restricted"), a ServiceAccount bound to the managed
+ * The app in the cluster, in a namespace AppNamespace made: a ServiceAccount bound to the managed
  * identity, a Deployment whose pods get a projected token and only the libpq `PG*` settings — no password,
  * no Secret — and a Job that runs the image's `check` to prove the chain. Pass the cluster's provider in
  * `opts.providers`.
@@ -83,22 +83,13 @@ export class AppWorkload extends pulumi.ComponentResource {
 
         const appLabels = { "app.kubernetes.io/name": args.appName, "app.kubernetes.io/part-of": "aks-pg-passwordless" };
 
-        const namespace = new k8s.core.v1.Namespace(`${name}-namespace`, {
-            metadata: {
-                name: args.namespace,
-                labels: {
-                    ...appLabels,
-                    "pod-security.kubernetes.io/enforce": "restricted",
-                    "pod-security.kubernetes.io/audit": "restricted",
-                    "pod-security.kubernetes.io/warn": "restricted",
-                },
-            },
-        }, { parent: this });
+        // The namespace exists already (AppNamespace: created once, however many apps share it).
+        const namespace = pulumi.output(args.namespace);
 
         const serviceAccount = new k8s.core.v1.ServiceAccount(`${name}-serviceaccount`, {
             metadata: {
                 name: args.serviceAccountName,
-                namespace: namespace.metadata.name,
+                namespace,
                 labels: { ...appLabels, [USE_LABEL]: "true" },
                 annotations: {
                     [CLIENT_ID_ANNOTATION]: args.clientId,
@@ -147,29 +138,6 @@ export class AppWorkload extends pulumi.ComponentResource {
             volumes: [{ name: "tmp", emptyDir: { sizeLimit: "64Mi" } }],
         });
 
-        // Default deny, then exactly what the chain needs: DNS, PostgreSQL (5432) and HTTPS (443) for the Entra
-        // token exchange — Azure endpoints have no fixed addresses, so the rules are by port. Ingress: the app
-        // port, from this namespace only; open more with a policy of your own.
-        new k8s.networking.v1.NetworkPolicy(`${name}-network-policy`, {
-            metadata: { name: "default-deny-except-dns-postgres-entra", namespace: namespace.metadata.name, labels: appLabels },
-            spec: {
-                podSelector: {},
-                policyTypes: ["Ingress", "Egress"],
-                ingress: [{ from: [{ podSelector: {} }], ports: [{ protocol: "TCP", port: APP_PORT }] }],
-                egress: [
-                    {
-                        to: [{
-                            namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } },
-                            podSelector: { matchLabels: { "k8s-app": "kube-dns" } },
-                        }],
-                        ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }],
-                    },
-                    { ports: [{ protocol: "TCP", port: 5432 }] },
-                    { ports: [{ protocol: "TCP", port: 443 }] },
-                ],
-            },
-        }, { parent: this });
-
         const selector = { "app.kubernetes.io/name": args.appName };
         const spread: Partial<k8s.types.input.core.v1.PodSpec> = args.highAvailability ? {
             topologySpreadConstraints: [
@@ -186,7 +154,7 @@ export class AppWorkload extends pulumi.ComponentResource {
         } : {};
 
         const deployment = new k8s.apps.v1.Deployment(`${name}-deployment`, {
-            metadata: { name: args.appName, namespace: namespace.metadata.name, labels: appLabels },
+            metadata: { name: args.appName, namespace, labels: appLabels },
             spec: {
                 replicas: args.replicas,
                 selector: { matchLabels: selector },
@@ -210,7 +178,7 @@ export class AppWorkload extends pulumi.ComponentResource {
 
         if (args.highAvailability) {
             new k8s.policy.v1.PodDisruptionBudget(`${name}-pdb`, {
-                metadata: { name: args.appName, namespace: namespace.metadata.name, labels: appLabels },
+                metadata: { name: args.appName, namespace, labels: appLabels },
                 spec: { minAvailable: 1, selector: { matchLabels: selector } },
             }, { parent: this });
         }
@@ -220,7 +188,7 @@ export class AppWorkload extends pulumi.ComponentResource {
         // Every input it depends on is in its pod template (the client id as an annotation), so any change
         // replaces it and it runs again.
         const check = new k8s.batch.v1.Job(`${name}-check`, {
-            metadata: { namespace: namespace.metadata.name, labels: { ...appLabels, "app.kubernetes.io/component": "check" } },
+            metadata: { namespace, labels: { ...appLabels, "app.kubernetes.io/component": "check" } },
             spec: {
                 backoffLimit: 2,
                 activeDeadlineSeconds: 600,
@@ -237,7 +205,7 @@ export class AppWorkload extends pulumi.ComponentResource {
             },
         }, { parent: this, dependsOn: [deployment] });
 
-        this.namespace = namespace.metadata.name;
+        this.namespace = namespace;
         this.serviceAccountName = serviceAccount.metadata.name;
         this.deploymentName = deployment.metadata.name;
         this.checkJobName = check.metadata.name;

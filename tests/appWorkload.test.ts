@@ -8,7 +8,6 @@ import { IDENTITY_RETRY_BACKOFF_MAX_MS, READY_TIMEOUT_MS, SHUTDOWN_BOUND_MS, TOK
 import { clientIdFor, promiseOf, TENANT_ID } from "./mocks";
 import { underMocks } from "./harness";
 
-const NS = "kubernetes:core/v1:Namespace";
 const SA = "kubernetes:core/v1:ServiceAccount";
 const DEPLOY = "kubernetes:apps/v1:Deployment";
 const JOB = "kubernetes:batch/v1:Job";
@@ -29,7 +28,6 @@ const baseArgs: AppWorkloadArgs = {
     pgDatabase: "orders",
 };
 
-const NETPOL = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
 const PDB = "kubernetes:policy/v1:PodDisruptionBudget";
 
 function build(overrides: Partial<AppWorkloadArgs> = {}) {
@@ -91,11 +89,6 @@ describe("AppWorkload", () => {
             expect(container, name).to.not.have.any.keys("envFrom");
         }
         expect(mocks.ofType("kubernetes:core/v1:Secret")).to.have.length(0);
-    });
-
-    it("the namespace enforces the Pod Security 'restricted' standard", async () => {
-        const { mocks } = await build();
-        expect(mocks.named(NS, "orders-workload-namespace").inputs.metadata.labels["pod-security.kubernetes.io/enforce"]).to.equal("restricted");
     });
 
     it("containers run non-root, read-only, without privilege escalation or capabilities, under RuntimeDefault seccomp", async () => {
@@ -189,23 +182,6 @@ describe("AppWorkload", () => {
         expect(mocks.named(JOB, "orders-workload-check").inputs.spec.template.spec.containers[0].terminationMessagePolicy).to.equal("FallbackToLogsOnError");
     });
 
-    it("the namespace denies traffic by default and lets pods reach only DNS, PostgreSQL and Entra ID", async () => {
-        const { mocks } = await build();
-        const spec = mocks.named(NETPOL, "orders-workload-network-policy").inputs.spec;
-        expect(spec.podSelector).to.deep.equal({});
-        expect(spec.policyTypes).to.have.members(["Ingress", "Egress"]);
-        const egressPorts = spec.egress.flatMap((rule: { ports: { protocol: string; port: number }[] }) => rule.ports.map(p => `${p.protocol}/${p.port}`));
-        expect(egressPorts).to.have.members(["UDP/53", "TCP/53", "TCP/5432", "TCP/443"]);
-        expect(spec.egress[0].to[0].podSelector.matchLabels).to.deep.equal({ "k8s-app": "kube-dns" });
-    });
-
-    it("ingress is only the app port, from the app's own namespace", async () => {
-        const { mocks } = await build();
-        expect(mocks.named(NETPOL, "orders-workload-network-policy").inputs.spec.ingress).to.deep.equal([
-            { from: [{ podSelector: {} }], ports: [{ protocol: "TCP", port: 8080 }] },
-        ]);
-    });
-
     it("with high availability, replicas spread across zones and nodes and a PodDisruptionBudget keeps one up", async () => {
         const { mocks } = await build({ highAvailability: true });
         const spec = mocks.named(DEPLOY, "orders-workload-deployment").inputs.spec.template.spec;
@@ -221,9 +197,18 @@ describe("AppWorkload", () => {
         expect(mocks.named(DEPLOY, "orders-workload-deployment").inputs.spec.template.spec).to.not.have.any.keys("topologySpreadConstraints", "affinity");
     });
 
+    it("runs in the namespace it is given and creates none: AppNamespace creates each namespace once", async () => {
+        const { mocks } = await build();
+        expect(mocks.ofType("kubernetes:core/v1:Namespace")).to.have.length(0);
+        expect(mocks.ofType("kubernetes:networking.k8s.io/v1:NetworkPolicy")).to.have.length(0);
+        for (const type of [SA, DEPLOY, JOB]) {
+            expect(mocks.ofType(type)[0].inputs.metadata.namespace, type).to.equal("shop");
+        }
+    });
+
     it("every Kubernetes object goes through the given cluster provider, never the ambient kubeconfig", async () => {
         const { mocks } = await build();
-        for (const type of [NS, SA, DEPLOY, JOB, NETPOL]) {
+        for (const type of [SA, DEPLOY, JOB]) {
             for (const r of mocks.ofType(type)) {
                 expect(r.provider, r.name).to.match(/::cluster-k8s::/);
             }

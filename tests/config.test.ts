@@ -1,18 +1,26 @@
 import { expect } from "chai";
+import * as fs from "fs";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
 import {
     ConfigError, isDns1123Label, isDns1123Subdomain, isPgIdentifier, isPinnedImage, parseCidr, parseConfig, PROJECT,
 } from "../config";
-import { stackConfig } from "./harness";
+import { projectDeclarations, ROOT, stackConfig, stackFileValues } from "./harness";
 
-/** Parses `stack`'s effective config with `overrides` applied; a key set to undefined is removed. */
+/** Parses `stack`'s effective config (its real stack file) with `overrides` applied; a key set to undefined is removed. */
 function parse(stack: string, overrides: Record<string, unknown> = {}, stackName = stack) {
-    const raw = stackConfig(stack, overrides);
-    for (const [key, value] of Object.entries(overrides)) {
-        if (value === undefined) {
-            delete raw[key];
-        }
+    return parseConfig(stackConfig(stack, overrides), stackName);
+}
+
+/** The ConfigError `fn` throws (failing the test when it throws nothing or something else). */
+function configErrorOf(fn: () => unknown): ConfigError {
+    try {
+        fn();
+    } catch (e) {
+        expect(e, "expected a ConfigError").to.be.instanceOf(ConfigError);
+        return e as ConfigError;
     }
-    return parseConfig(key => raw[key], stackName);
+    expect.fail("expected a ConfigError, but the config was accepted");
 }
 
 const devApp = { name: "demo" };
@@ -82,7 +90,7 @@ describe("config: the stack files", () => {
 });
 
 /** [key, bad value(s) as overrides, value shown in the message, what-is-allowed fragment] */
-const BAD_INPUTS: [string, Record<string, unknown>, string, string, string?][] = [
+export const BAD_INPUTS: [string, Record<string, unknown>, string, string, string?][] = [
     ["location", { location: "West Europe" }, '"West Europe"', "Azure region name"],
     ["location", { location: undefined }, "(not set)", "this key is required"],
     ["namePrefix", { namePrefix: "Pg_WI" }, '"Pg_WI"', "2-10 lower-case letters or digits"],
@@ -110,7 +118,7 @@ const BAD_INPUTS: [string, Record<string, unknown>, string, string, string?][] =
     ["pgHighAvailability", { pgHighAvailability: "ZoneRedundant" }, '"ZoneRedundant"', "needs pgSkuTier GeneralPurpose or MemoryOptimized"],
     ["pgAvailabilityZone", { pgAvailabilityZone: "4" }, '"4"', "one of 1, 2, 3"],
     ["pgStandbyAvailabilityZone", { pgStandbyAvailabilityZone: "1" }, '"1"', "different from pgAvailabilityZone", "prod"],
-    ["pgAllowedCidrs", { pgAllowedCidrs: [] }, "[]", "list at least the deployer's egress address"],
+    ["pgAllowedCidrs", { pgAllowedCidrs: [] }, "[]", "list at least the deployer's public egress address"],
     ["pgAllowedCidrs[0]", { pgAllowedCidrs: ["0.0.0.0/0"] }, '"0.0.0.0/0"', "broader than /16 are refused"],
     ["pgAllowedCidrs[0]", { pgAllowedCidrs: ["0.0.0.0/32"] }, '"0.0.0.0/32"', "allow all Azure services"],
     ["pgAllowedCidrs[0]", { pgAllowedCidrs: ["10.0.0.0/8"] }, '"10.0.0.0/8"', "broader than /16 are refused"],
@@ -119,7 +127,7 @@ const BAD_INPUTS: [string, Record<string, unknown>, string, string, string?][] =
     ["pgAdminObjectId", { pgAdminObjectId: "me" }, '"me"', "the Entra object id (a GUID) of the PostgreSQL administrator"],
     ["pgAdminObjectId", { pgAdminObjectId: undefined }, "(not set)", "this key is required"],
     ["pgAdminPrincipalName", { pgAdminPrincipalName: undefined }, "(not set)", "this key is required"],
-    ["pgAdminPrincipalName", { pgAdminPrincipalName: " " }, '" "', "the administrator's login"],
+    ["pgAdminPrincipalName", { pgAdminPrincipalName: " " }, '" "', "the administrator's login with no leading or trailing spaces"],
     ["pgAdminPrincipalType", { pgAdminPrincipalType: "Robot" }, '"Robot"', "allowed values are User, Group, ServicePrincipal"],
     ["acrSku", { acrSku: "Free" }, '"Free"', "allowed values are Basic, Standard, Premium"],
     ["protectData", { protectData: "maybe" }, '"maybe"', "must be true or false"],
@@ -130,7 +138,7 @@ const BAD_INPUTS: [string, Record<string, unknown>, string, string, string?][] =
     ["logRetentionDays", { logRetentionDays: 7 }, '"7"', "an integer from 30 to 730"],
     ["pgMaintenanceDayOfWeek", { pgMaintenanceDayOfWeek: 7 }, '"7"', "an integer from 0 to 6"],
     ["pgMaintenanceStartHour", { pgMaintenanceStartHour: 24 }, '"24"', "an integer from 0 to 23"],
-    ["apps", { apps: [] }, "[]", "non-empty list of apps"],
+    ["apps", { apps: [] }, "[]", "declared in the stack file Pulumi.dev.yaml"],
     ["apps", { apps: "demo" }, '"demo"', "structured YAML"],
     ["apps[0]", { apps: ["demo"] }, '"demo"', "must be an object"],
     ["apps[0].name", { apps: [{ name: "Orders_API" }] }, '"Orders_API"', "DNS-1123 label of at most 24 characters"],
@@ -153,7 +161,7 @@ const BAD_INPUTS: [string, Record<string, unknown>, string, string, string?][] =
     ["apps[0].roleAssignments[0].roleDefinitionId", { apps: [{ ...devApp, roleAssignments: [{ scope: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv1", roleDefinitionId: "Key Vault Secrets User" }] }] }, '"Key Vault Secrets User"', "role definition GUID"],
     ["apps[1].name", { apps: [{ name: "api" }, { name: "api", namespace: "api2", database: "api2" }] }, '"api"', "every app needs its own name"],
     ["apps[1].database", { apps: [{ name: "api" }, { name: "worker", database: "api" }] }, '"api"', "every app needs its own database"],
-    ["apps[1].namespace", { apps: [{ name: "api", namespace: "shop" }, { name: "worker", namespace: "shop" }] }, '"shop"', "every app needs its own namespace"],
+    ["apps[1].serviceAccount", { apps: [{ name: "api", namespace: "shop", serviceAccount: "runner" }, { name: "worker", namespace: "shop", serviceAccount: "runner" }] }, '"runner"', "each app could sign in as the other"],
 ];
 
 describe("config: every bad value fails at start with key, value and what is allowed", () => {
@@ -164,7 +172,7 @@ describe("config: every bad value fails at start with key, value and what is all
     }
 
     it("rejects a stack name that cannot be part of an Azure resource name", () => {
-        expectConfigError(() => parse("dev", {}, "Prod-EU"), "(stack name)", '"Prod-EU"', "1-12 lower-case letters or digits");
+        expectConfigError(() => parse("dev", {}, "Prod-EU"), "(stack name)", '"Prod-EU"', "1-12 lower-case letters, digits and single '-'");
     });
 
     it("ConfigError is a RunError, so Pulumi prints the message without a stack trace", () => {
@@ -208,5 +216,239 @@ describe("config: the rules", () => {
         expect(isPinnedImage(`api@sha256:${"a".repeat(64)}`)).to.equal(true);
         expect(isPinnedImage("localhost:5000/api")).to.equal(false);
         expect(isPinnedImage("api:latest")).to.equal(false);
+    });
+});
+
+describe("config: a newcomer's mistakes are caught at start, all at once, by name", () => {
+    it("a typo'd key in the project's namespace fails and names the closest key", () => {
+        expectConfigError(() => parse("dev", { pgSkuname: "Standard_B2s" }), "pgSkuname", '"Standard_B2s"', 'did you mean "pgSkuName"?');
+    });
+
+    it("a key like no known key fails without a guess", () => {
+        const error = configErrorOf(() => parse("dev", { favouriteColour: "blue" }));
+        expect(error.message).to.contain(`"${PROJECT}:favouriteColour" = "blue": is not a setting of this program (keys are case-sensitive`);
+        expect(error.message).to.not.contain("did you mean");
+    });
+
+    it("a typo'd app field names the closest field", () => {
+        expectConfigError(() => parse("dev", { apps: [{ name: "demo", replica: 2 }] }), "apps[0].replica", "2", 'did you mean "replicas"?');
+    });
+
+    it("every bad value is reported in one RunError, each with key, value and what is allowed", () => {
+        const error = configErrorOf(() => parse("dev", {
+            aksTier: "Basic", pgVersion: "15", pgAllowedCidrs: ["10.1.0.0/16"], pgSkuname: "Standard_B2s", apps: [{ name: "Demo", replicas: 0 }],
+        }));
+        expect(error).to.be.instanceOf(pulumi.RunError);
+        expect(error.problems).to.have.length(6);
+        for (const fragment of [
+            `"${PROJECT}:aksTier" = "Basic": allowed values are Free, Standard, Premium`,
+            `"${PROJECT}:pgVersion" = "15": allowed values are 16, 17, 18`,
+            `"${PROJECT}:pgAllowedCidrs[0]" = "10.1.0.0/16": overlaps 10.0.0.0/8 (private (RFC 1918))`,
+            `"${PROJECT}:pgSkuname" = "Standard_B2s": is not a setting of this program; did you mean "pgSkuName"?`,
+            `"${PROJECT}:apps[0].name" = "Demo": must be a DNS-1123 label`,
+            `"${PROJECT}:apps[0].replicas" = 0: must be an integer from 1 to 50`,
+        ]) {
+            expect(error.message).to.contain(fragment);
+        }
+        expect(error.message).to.match(/^6 config values of stack "dev" are invalid/);
+    });
+
+    it("a bad app and a rule that reads every app are both reported, not a crash", () => {
+        const error = configErrorOf(() => parse("prod", { apps: [{ name: "Bad_Name" }, { name: "ok", replicas: 1 }] }));
+        expect(error.problems).to.have.length(2);
+        expect(error.message).to.contain(`"${PROJECT}:apps[0].name" = "Bad_Name"`).and.contain(`"${PROJECT}:apps[1].replicas" = 1: workloadHighAvailability needs`);
+    });
+
+    it("one bad value keeps the one-line message", () => {
+        const error = configErrorOf(() => parse("dev", { aksTier: "Basic" }));
+        expect(error.message).to.equal(`Invalid config "${PROJECT}:aksTier" = "Basic": allowed values are Free, Standard, Premium`);
+    });
+
+    const NON_PUBLIC: [string, string][] = [
+        ["10.20.0.0/16", "10.0.0.0/8 (private (RFC 1918))"],
+        ["172.16.5.0/24", "172.16.0.0/12 (private (RFC 1918))"],
+        ["192.168.1.10/32", "192.168.0.0/16 (private (RFC 1918))"],
+        ["127.0.0.1/32", "127.0.0.0/8 (loopback)"],
+        ["169.254.169.254/32", "169.254.0.0/16 (link-local)"],
+        ["100.64.12.0/24", "100.64.0.0/10 (shared address space (carrier-grade NAT, RFC 6598))"],
+        ["100.127.255.255/32", "100.64.0.0/10 (shared address space"],
+        ["198.51.100.23/32", "198.51.100.0/24 (documentation (TEST-NET-2))"],
+        ["224.0.0.0/16", "224.0.0.0/4 (multicast)"],
+    ];
+    for (const [cidr, block] of NON_PUBLIC) {
+        it(`the public server's firewall refuses ${cidr}: ${block.split(" (")[1]}`, () => {
+            expectConfigError(() => parse("dev", { pgAllowedCidrs: [cidr] }), "pgAllowedCidrs[0]", `"${cidr}"`, `overlaps ${block}`);
+        });
+    }
+
+    it("the public ranges right next to them are accepted", () => {
+        const cidrs = ["100.128.0.0/16", "100.63.255.0/24", "172.32.0.0/16", "11.0.0.0/16", "20.86.144.16/28"];
+        expect(parse("dev", { pgAllowedCidrs: cidrs }).postgres.allowedCidrs).to.deep.equal(cidrs);
+    });
+
+    it("an image whose repository path has upper case is refused, with the lower-case spelling", () => {
+        expectConfigError(() => parse("dev", { apps: [{ name: "api", image: "contoso.azurecr.io/Team/API:1.0.0" }] }),
+            "apps[0].image", '"contoso.azurecr.io/Team/API:1.0.0"', 'repository path "Team/API" must be lower case');
+        expectConfigError(() => parse("dev", { apps: [{ name: "api", image: "MyApi:1.0.0" }] }), "apps[0].image", '"MyApi:1.0.0"', 'use "myapi:1.0.0"');
+    });
+
+    it("upper case in the registry host and the tag is accepted", () => {
+        const image = "Contoso.azurecr.io/team/api:V1.0.0-RC1";
+        expect(parse("dev", { apps: [{ name: "api", image }] }).apps[0].image).to.equal(image);
+    });
+
+    it("SameZone HA with a standby zone is refused: the standby is in the primary's zone", () => {
+        expectConfigError(() => parse("prod", { pgHighAvailability: "SameZone" }), "pgStandbyAvailabilityZone", '"2"', "SameZone HA puts the standby in the primary's zone");
+    });
+
+    it("SameZone HA without a standby zone is accepted", () => {
+        expect(parse("prod", { pgHighAvailability: "SameZone", pgStandbyAvailabilityZone: "" }).postgres.highAvailability).to.equal("SameZone");
+    });
+
+    it("a standby zone without HA is refused rather than ignored", () => {
+        expectConfigError(() => parse("dev", { pgStandbyAvailabilityZone: "2" }), "pgStandbyAvailabilityZone", '"2"', "without high availability there is no standby");
+    });
+
+    const ENTRA_NAMES: [string, Record<string, unknown>, string, string][] = [
+        ["a User by a display name", { pgAdminPrincipalName: "Ada Lovelace" }, '"Ada Lovelace"', "logs in with their user principal name"],
+        ["a User by an object id", { pgAdminPrincipalName: "5a7c3a8e-0f0d-4c3b-9d57-3c1a2b4e5f60" }, '"5a7c3a8e-0f0d-4c3b-9d57-3c1a2b4e5f60"', "is an object id, not a login"],
+        ["a User whose UPN has a '.' before the '@'", { pgAdminPrincipalName: "ada.@contoso.com" }, '"ada.@contoso.com"', "user principal name"],
+        ["a Group by a user principal name", { pgAdminObjectId: "3f2b8a51-6c1e-4d7a-9b0e-2c4d5e6f7a8b", pgAdminPrincipalType: "Group", pgAdminPrincipalName: "pg-admins@contoso.com" }, '"pg-admins@contoso.com"', "a Group administrator logs in with its display name"],
+        ["a ServicePrincipal by a user principal name", { pgAdminObjectId: "3f2b8a51-6c1e-4d7a-9b0e-2c4d5e6f7a8b", pgAdminPrincipalType: "ServicePrincipal", pgAdminPrincipalName: "deploy@contoso.com" }, '"deploy@contoso.com"', "a ServicePrincipal administrator logs in with its display name"],
+        ["a Group name longer than a PostgreSQL role name", { pgAdminObjectId: "3f2b8a51-6c1e-4d7a-9b0e-2c4d5e6f7a8b", pgAdminPrincipalType: "Group", pgAdminPrincipalName: "g".repeat(64) }, `"${"g".repeat(64)}"`, "PostgreSQL role names are at most 63"],
+    ];
+    for (const [what, overrides, shown, allowed] of ENTRA_NAMES) {
+        it(`an Entra administrator name that does not fit its type is refused: ${what}`, () => {
+            expectConfigError(() => parse("dev-ada", overrides), "pgAdminPrincipalName", shown, allowed);
+        });
+    }
+
+    it("Entra administrator names that fit their type are accepted, spaces and capitals included", () => {
+        expect(parse("dev-ada").postgres.admin.principalName).to.equal("ada@contoso.onmicrosoft.com");
+        expect(parse("dev-ada", { pgAdminPrincipalName: "ada_fabrikam.com#EXT#@contoso.onmicrosoft.com" }).postgres.admin.principalName)
+            .to.equal("ada_fabrikam.com#EXT#@contoso.onmicrosoft.com");
+        const group = { pgAdminObjectId: "3f2b8a51-6c1e-4d7a-9b0e-2c4d5e6f7a8b", pgAdminPrincipalType: "Group", pgAdminPrincipalName: "PG Admins (Prod)" };
+        expect(parse("dev-ada", group).postgres.admin.principalName).to.equal("PG Admins (Prod)");
+    });
+
+    it("apps may share a namespace, each with its own ServiceAccount", () => {
+        const apps = parse("dev", { apps: [{ name: "api", namespace: "shop" }, { name: "worker", namespace: "shop" }] }).apps;
+        expect(apps.map(a => `${a.namespace}/${a.serviceAccount}`)).to.deep.equal(["shop/api", "shop/worker"]);
+    });
+
+    it("the same ServiceAccount name in two namespaces is two subjects, and accepted", () => {
+        const apps = parse("dev", { apps: [{ name: "api", namespace: "shop", serviceAccount: "runner" }, { name: "worker", namespace: "depot", serviceAccount: "runner" }] }).apps;
+        expect(apps).to.have.length(2);
+    });
+
+    for (const apps of [undefined, []]) {
+        it(`a stack with ${apps ? "an empty list of" : "no"} apps is told what to add, in its own stack file`, () => {
+            const error = configErrorOf(() => parse("dev-ada", { apps }));
+            expect(error.message).to.contain(`"${PROJECT}:apps" = ${apps ? "[]" : "(not set)"}: a stack runs at least one app, declared in the stack file Pulumi.dev-ada.yaml`);
+            expect(error.message).to.contain(`${PROJECT}:apps:\n          - name: demo`);
+            expect(error.message).to.contain("pulumi config set --path 'apps[0].name' demo --stack dev-ada");
+            expect(error.message).to.not.contain("declare it in Pulumi.yaml");
+        });
+    }
+});
+
+describe("config: personal stacks and the committed stack files", () => {
+    it("a person's own stack dev-<name> is a valid stack name", () => {
+        expect(parse("dev-ada").stack).to.equal("dev-ada");
+    });
+
+    for (const bad of ["dev--ada", "-dev", "dev-", "dev_ada", "Dev-Ada", "dev-abcdefghi"]) {
+        it(`the stack name ${bad} is refused`, () => {
+            expectConfigError(() => parse("dev-ada", {}, bad), "(stack name)", `"${bad}"`, "1-12 lower-case letters, digits and single '-'");
+        });
+    }
+
+    it("the shared stack files parse as committed: CI needs no value that is not in them", () => {
+        for (const stack of ["dev", "prod"]) {
+            expect(() => parse(stack), stack).to.not.throw();
+        }
+    });
+
+    it("no shared stack file names a person: their administrators are the deploy identity or a group", () => {
+        for (const stack of ["dev", "prod"]) {
+            const values = stackFileValues(stack);
+            expect(values.pgAdminPrincipalType, stack).to.be.oneOf(["Group", "ServicePrincipal"]);
+            expect(values.deployerPrincipalType, stack).to.equal("ServicePrincipal");
+            expect(String(values.pgAdminPrincipalName), stack).to.not.contain("@");
+        }
+    });
+
+    it("prod's authorised ranges, firewall and administrator group are committed in Pulumi.prod.yaml", () => {
+        const prod = stackFileValues("prod");
+        expect(prod.aksApiServerAuthorizedCidrs).to.be.an("array").that.is.not.empty;
+        expect(prod.pgAllowedCidrs).to.be.an("array").that.is.not.empty;
+        expect(prod).to.include({ pgAdminPrincipalType: "Group", createResourceGroup: false });
+        expect(String(prod.pgAdminObjectId)).to.match(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    });
+
+    it("git ignores personal stack files at the root, and only those", () => {
+        const ignored = fs.readFileSync(path.join(ROOT, ".gitignore"), "utf8").split("\n");
+        expect(ignored).to.include("/Pulumi.dev-*.yaml");
+        expect(ignored.some(line => /^\/?Pulumi\.(dev|prod|\*)\.yaml$/.test(line))).to.equal(false);
+    });
+});
+
+/** Renders a Pulumi.yaml default the way the README's table shows it. */
+function readmeDefault(value: unknown): string {
+    if (value === undefined) {
+        return "required";
+    }
+    return value === "" ? '`""`' : `\`${typeof value === "string" ? value : JSON.stringify(value)}\``;
+}
+
+/** The rows of the README table under "## Config reference": key → [default, description]. */
+function readmeConfigTable(): Map<string, [string, string]> {
+    const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+    const section = readme.slice(readme.indexOf("## Config reference"));
+    const table = section.slice(section.indexOf("| Key | Default | Description |"));
+    const rows = table.split("\n").slice(2).filter(line => line.startsWith("|"));
+    const cells = (row: string) => row.slice(1, -1).split(/(?<!\\)\|/).map(c => c.trim().replace(/\\\|/g, "|"));
+    const end = table.split("\n").slice(2).findIndex(line => !line.startsWith("|"));
+    return new Map(rows.slice(0, end < 0 ? undefined : end).map(row => {
+        const [key, def, description] = cells(row);
+        return [key.replace(/`/g, ""), [def, description]];
+    }));
+}
+
+describe("config: the README's config reference matches Pulumi.yaml", () => {
+    const declared = projectDeclarations();
+    const table = readmeConfigTable();
+
+    for (const [key, declaration] of Object.entries(declared)) {
+        it(`${key}: in the README with Pulumi.yaml's default and description`, () => {
+            const row = table.get(key);
+            const expected = `| \`${key}\` | ${readmeDefault(declaration.default)} | ${String(declaration.description).replace(/\|/g, "\\|")} |`;
+            expect(row, `README's config table has no row for ${key}; add:\n${expected}`).to.not.equal(undefined);
+            expect(row, `README row for ${key} differs from Pulumi.yaml; expected:\n${expected}`)
+                .to.deep.equal([readmeDefault(declaration.default), String(declaration.description)]);
+        });
+    }
+
+    it("the README lists no key that Pulumi.yaml does not declare (besides apps)", () => {
+        expect([...table.keys()].filter(k => !(k in declared))).to.deep.equal(["apps"]);
+    });
+});
+
+describe("config: the README's table of bad inputs shows the messages the program prints", () => {
+    const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+    for (const [key, overrides, shown, , stack] of BAD_INPUTS) {
+        it(`${key} = ${shown}${stack ? ` (${stack})` : ""}`, () => {
+            for (const problem of configErrorOf(() => parse(stack ?? "dev", overrides)).problems) {
+                const row = `| \`${key}\` | ${problem.replace(/\|/g, "\\|").replace(/\n/g, " ")} |`;
+                expect(readme, `README's "Bad inputs and their messages" lacks:\n${row}`).to.contain(row);
+            }
+        });
+    }
+});
+
+describe("config: the README's example of a stack with several mistakes", () => {
+    it("is exactly what the program prints for it", () => {
+        const error = configErrorOf(() => parse("dev-ada", { pgSkuname: "Standard_B2s", pgAllowedCidrs: ["192.168.1.10/32"], pgAdminPrincipalName: "Ada Lovelace" }));
+        expect(fs.readFileSync(path.join(ROOT, "README.md"), "utf8")).to.contain(`\`\`\`\n${error.message}\n\`\`\``);
     });
 });

@@ -1,59 +1,83 @@
-// Runs the real index.ts under mocks with a real stack's config: Pulumi.yaml defaults, then
-// Pulumi.<stack>.yaml, then the per-person values the README's set-up step adds. Each run gets fresh mocks
-// and a fresh copy of the program's modules, so dev and prod are proven in isolation.
+// Runs the real index.ts under mocks with a real stack's config: Pulumi.yaml defaults, then Pulumi.<stack>.yaml,
+// exactly as the Pulumi CLI would hand them over — nothing is injected. The shared stacks' files are at the root;
+// a person's own stack (README, "A stack of your own") is the copy under tests/stacks. Each run gets fresh mocks
+// and a fresh copy of the program's modules, so every stack is proven in isolation.
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as yaml from "js-yaml";
 import { PROJECT } from "../config";
 import { KubernetesApiDouble } from "./kubernetesApiDouble";
-import { AcrExchangeDouble, AzureMocks, Delays, DEPLOYER_OBJECT_ID } from "./mocks";
+import { AcrExchangeDouble, AzureMocks, Delays, DEPLOYER_CLIENT_ID, DEPLOYER_OBJECT_ID, guidFor } from "./mocks";
 
 export const ROOT = path.resolve(__dirname, "..");
 
-/** What `README → Set up` tells each person to `pulumi config set`, per stack. */
-export const SETUP_VALUES: Record<string, Record<string, unknown>> = {
-    dev: {
-        pgAdminObjectId: DEPLOYER_OBJECT_ID,
-        pgAdminPrincipalName: "ada@contoso.onmicrosoft.com",
-        pgAllowedCidrs: ["198.51.100.23/32"],
-    },
-    prod: {
-        pgAdminObjectId: "3f2b8a51-6c1e-4d7a-9b0e-2c4d5e6f7a8b",
-        pgAdminPrincipalName: "pg-admins-prod",
-        pgAdminPrincipalType: "Group",
-        pgAllowedCidrs: ["198.51.100.0/28"],
-        aksApiServerAuthorizedCidrs: ["198.51.100.0/28"],
-    },
-};
+/** Pulumi.yaml's declarations: key → { type, default, description }. */
+export function projectDeclarations(): Record<string, { type?: string; default?: unknown; description?: string }> {
+    const project = yaml.load(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")) as {
+        name: string;
+        config: Record<string, { type?: string; default?: unknown; description?: string }>;
+    };
+    if (project.name !== PROJECT) {
+        throw new Error(`Pulumi.yaml names project ${project.name}, config.ts expects ${PROJECT}`);
+    }
+    return project.config;
+}
+
+/**
+ * Where `stack`'s file is: tests/stacks for the personal stack the tests use (looked at first, so a real person's
+ * ignored Pulumi.dev-<name>.yaml at the root never leaks into a test), the repository root for shared stacks.
+ */
+export function stackFile(stack: string): string {
+    const personal = path.join(ROOT, "tests", "stacks", `Pulumi.${stack}.yaml`);
+    return fs.existsSync(personal) ? personal : path.join(ROOT, `Pulumi.${stack}.yaml`);
+}
+
+/** The keys `stack`'s file sets, as written (project keys without the `<project>:` prefix). */
+export function stackFileValues(stack: string): Record<string, unknown> {
+    const file = yaml.load(fs.readFileSync(stackFile(stack), "utf8")) as { config?: Record<string, unknown> } | null;
+    return Object.fromEntries(Object.entries(file?.config ?? {}).map(([key, value]) => [key.replace(`${PROJECT}:`, ""), value]));
+}
+
+/** `stack`'s effective values: Pulumi.yaml defaults, then its stack file, then `overrides` (undefined removes a key). */
+export function stackValues(stack: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+    const values: Record<string, unknown> = {};
+    for (const [key, declaration] of Object.entries(projectDeclarations())) {
+        if (declaration.default !== undefined) {
+            values[key] = declaration.default;
+        }
+    }
+    Object.assign(values, stackFileValues(stack), overrides);
+    return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined));
+}
 
 function configValue(value: unknown): string {
     return typeof value === "string" ? value : JSON.stringify(value);
 }
 
 /** The effective config of `stack` as bare keys → Pulumi's string encoding (JSON for lists and objects). */
-export function stackConfig(stack: string, overrides: Record<string, unknown> = {}, withSetupValues = true): Record<string, string> {
-    const project = yaml.load(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")) as {
-        name: string;
-        config: Record<string, { default?: unknown }>;
-    };
-    if (project.name !== PROJECT) {
-        throw new Error(`Pulumi.yaml names project ${project.name}, config.ts expects ${PROJECT}`);
-    }
-    const values: Record<string, unknown> = {};
-    for (const [key, declaration] of Object.entries(project.config)) {
-        if (declaration.default !== undefined) {
-            values[key] = declaration.default;
-        }
-    }
-    const stackFile = yaml.load(fs.readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8")) as {
-        config: Record<string, unknown>;
-    };
-    for (const [key, value] of Object.entries(stackFile.config)) {
-        values[key.replace(`${PROJECT}:`, "")] = value;
-    }
-    Object.assign(values, withSetupValues ? SETUP_VALUES[stack] ?? {} : {}, overrides);
-    return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, configValue(v)]));
+export function stackConfig(stack: string, overrides: Record<string, unknown> = {}): Record<string, string> {
+    return Object.fromEntries(Object.entries(stackValues(stack, overrides)).map(([k, v]) => [k, configValue(v)]));
+}
+
+/**
+ * Who runs `pulumi up` for `stack`, as the README sets it up: a stack that lists `deployers` (a person's own) is
+ * run by the first of them; a CI stack whose PostgreSQL administrator is a service principal is run by that very
+ * identity (its deploy identity, README "Set up CI"); with a group administrator, by a member of the group.
+ * The program checks this at start (components/deployerCheck.ts), so tests must run as someone who may.
+ */
+export function runnerFor(stack: string, overrides: Record<string, unknown> = {}): { objectId: string; clientId: string } {
+    const values = stackValues(stack, overrides);
+    const deployers = values.deployers as { objectId?: string }[] | undefined;
+    const objectId = deployers?.[0]?.objectId
+        ?? (values.pgAdminPrincipalType !== "Group" && typeof values.pgAdminObjectId === "string" ? values.pgAdminObjectId : DEPLOYER_OBJECT_ID);
+    return { objectId, clientId: objectId === DEPLOYER_OBJECT_ID ? DEPLOYER_CLIENT_ID : guidFor(`client-of:${objectId}`) };
+}
+
+function mocksRunningAs(stack: string, overrides: Record<string, unknown> | undefined, delays: Delays | undefined): AzureMocks {
+    const mocks = new AzureMocks(delays);
+    mocks.runner = runnerFor(stack, overrides);
+    return mocks;
 }
 
 export interface ProgramRun {
@@ -67,7 +91,7 @@ export interface ProgramRun {
 }
 
 export interface RunOptions {
-    /** Whose Pulumi.<stack>.yaml and set-up values to use. */
+    /** Whose Pulumi.<stack>.yaml to use. */
     stack: string;
     /** The stack name the program sees; `stack` by default. */
     stackName?: string;
@@ -81,8 +105,8 @@ export interface RunOptions {
     mocks?: AzureMocks;
     /** The API server's answers to access reviews; allowed at once by default. */
     kubernetes?: KubernetesApiDouble;
-    /** Add the README's per-person set-up values (tests); false evaluates the stack files alone (the plan). */
-    withSetupValues?: boolean;
+    /** Config of other namespaces, by full key (`azure-native:location`): what providers read, never the program. */
+    extraConfig?: Record<string, string>;
 }
 
 const waitForRPCs = (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs;
@@ -95,7 +119,7 @@ export async function underMocks<T>(
     stack: string,
     build: (mocks: AzureMocks) => T | Promise<T>,
     options: {
-        preview?: boolean; delays?: Delays; config?: Record<string, string>; mocks?: AzureMocks; project?: string;
+        preview?: boolean; delays?: Delays; config?: Record<string, string>; extraConfig?: Record<string, string>; mocks?: AzureMocks; project?: string;
         /** Return even when a request breaks Azure's REST API spec (for tests about the spec check itself). */
         allowSpecViolations?: boolean;
     } = {},
@@ -103,7 +127,10 @@ export async function underMocks<T>(
     const mocks = options.mocks ?? new AzureMocks(options.delays);
     const project = options.project ?? PROJECT;
     await pulumi.runtime.setMocks(mocks, project, stack, options.preview ?? false);
-    pulumi.runtime.setAllConfig(Object.fromEntries(Object.entries(options.config ?? {}).map(([k, v]) => [`${project}:${k}`, v])));
+    pulumi.runtime.setAllConfig({
+        ...Object.fromEntries(Object.entries(options.config ?? {}).map(([k, v]) => [`${project}:${k}`, v])),
+        ...options.extraConfig,
+    });
     let result: T | undefined;
     await pulumi.runtime.runInPulumiStack(async () => {
         const names = new Map<pulumi.Resource, string>();
@@ -150,7 +177,7 @@ export async function runProgram(options: RunOptions): Promise<ProgramRun> {
                 const program = require(path.join(ROOT, "index.ts")) as () => Promise<Record<string, any>>;
                 return program();
             },
-            { ...options, config: stackConfig(options.stack, options.overrides, options.withSetupValues ?? true) });
+            { ...options, mocks: options.mocks ?? mocksRunningAs(options.stack, options.overrides, options.delays), config: stackConfig(options.stack, options.overrides) });
         return { mocks, acr, kubernetes, outputs: result };
     } finally {
         globalThis.fetch = realFetch;

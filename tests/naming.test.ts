@@ -1,5 +1,6 @@
-// Azure's naming rules for every named resource the program creates, checked at the longest names config
-// allows (10-character prefix, 12-character stack, 24-character app).
+// Azure's naming rules for every named resource the program creates, checked for the shared stacks, a person's own
+// stack (dev-<name>, with its '-') and at the longest names config allows (10-character prefix, 12-character stack
+// with and without '-', 24-character app).
 import { expect } from "chai";
 import { RecordedResource } from "./mocks";
 import { ProgramRun, runProgram } from "./harness";
@@ -36,6 +37,8 @@ describe("naming: every Azure name obeys Azure's rules, at the longest names con
         runs = [
             await runProgram({ stack: "dev" }),
             await runProgram({ stack: "prod" }),
+            await runProgram({ stack: "dev-ada" }),
+            await runProgram({ stack: "dev-ada", stackName: "dev-abcdefgh", overrides: { namePrefix: "abcdefghij", apps: [{ name: LONGEST_APP }] } }),
             await runProgram({ stack: "prod", stackName: "productioneu", overrides: { namePrefix: "abcdefghij", apps: [{ name: LONGEST_APP, replicas: 2 }] } }),
         ];
     });
@@ -62,6 +65,13 @@ describe("naming: every Azure name obeys Azure's rules, at the longest names con
             expect(random.length).to.be.greaterThan(0);
         });
     }
+
+    it("a person's stack dev-<name> keeps its name in every resource name, except the registry's (letters and digits only)", () => {
+        const personal = runs[2];
+        expect(personal.mocks.named("azure-native:resources:ResourceGroup", "rg").inputs.resourceGroupName).to.equal("rg-pgwi-dev-ada");
+        expect(personal.mocks.named("azure-native:containerservice:ManagedCluster", "aks-cluster").inputs.resourceName).to.equal("aks-pgwi-dev-ada");
+        expect(personal.mocks.ofType("azure-native:containerregistry:Registry")[0].inputs.registryName).to.match(/^acrpgwidevada[a-z0-9]{6}$/);
+    });
 
     it("the app's PostgreSQL role (the identity name) fits PostgreSQL's 63-byte identifiers", () => {
         for (const run of runs) {

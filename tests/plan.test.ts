@@ -13,7 +13,7 @@ describe("plan: a stack without a cloud", () => {
     let dev: StackPlan;
     before(async function () {
         this.timeout(60_000);
-        dev = await planStack("dev", { withSetupValues: true });
+        dev = await planStack("dev", {});
     });
 
     it("groups every resource under the component that owns it", () => {
@@ -65,7 +65,7 @@ describe("plan: a stack without a cloud", () => {
 
     it("bad config stops the plan with the same message `pulumi up` gives", async () => {
         let error: Error | undefined;
-        await planStack("dev", { withSetupValues: true, overrides: { pgSkuTier: "Basic" } }).catch(e => { error = e; });
+        await planStack("dev", { overrides: { pgSkuTier: "Basic" } }).catch(e => { error = e; });
         expect(error?.message).to.contain('Invalid config "aks-pg-passwordless:pgSkuTier" = "Basic"');
     });
 });

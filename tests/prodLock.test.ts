@@ -5,7 +5,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { expect } from "chai";
 import { RecordedResource } from "./mocks";
-import { ROOT, runProgram, SETUP_VALUES } from "./harness";
+import { ROOT, runProgram, stackValues } from "./harness";
 
 const SERVER = "azure-native:dbforpostgresql:Server";
 const LOCK = "azure-native:authorization:ManagementLockByScope";
@@ -50,7 +50,7 @@ describe("the prod lock does not block ordinary changes (D4)", function () {
     });
 
     it("prod's Entra admin is a group, so changing who administers is a membership change, not a new administrator", () => {
-        expect(SETUP_VALUES.prod.pgAdminPrincipalType).to.equal("Group");
+        expect(stackValues("prod").pgAdminPrincipalType).to.equal("Group");
     });
 
     it("every child of the locked server that a change could delete is covered by README → \"The prod lock\"", async () => {

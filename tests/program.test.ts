@@ -1,3 +1,4 @@
+import { spawnSync } from "child_process";
 import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError } from "../config";
@@ -5,7 +6,8 @@ import { OSSRDBMS_RESOURCE } from "../components/postgresRole";
 import {
     AcrExchangeDouble, AzureMocks, clientIdFor, DEPLOYER_ARM_TOKEN, IMAGE_DIGEST, kubeletObjectIdFor, DEPLOYER_OBJECT_ID, EGRESS_IP, issuerUrlFor, principalIdFor, promiseOf, RecordedResource, TENANT_ID, tokenClaims,
 } from "./mocks";
-import { ProgramRun, runProgram, SETUP_VALUES } from "./harness";
+import { ProgramRun, runProgram, stackValues } from "./harness";
+import { AZURE_POSTGRES_CA_BUNDLE } from "../lib/psqlHint";
 
 const T = {
     rg: "azure-native:resources:ResourceGroup",
@@ -76,7 +78,8 @@ function passwordInputs(r: RecordedResource): string[] {
         .map(([key]) => key);
 }
 
-for (const stack of ["dev", "prod"]) {
+// The shared stacks as committed, and a person's own stack as README, "A stack of your own", makes it.
+for (const stack of ["dev", "prod", "dev-ada"]) {
     describe(`program (${stack} stack): outputs flow from resource to resource`, () => {
         let run: ProgramRun;
         before(async () => {
@@ -132,9 +135,9 @@ for (const stack of ["dev", "prod"]) {
 
         it("the role step connects with the administrator login the server was given, and a token for PostgreSQL", () => {
             const provider = run.mocks.named(T.pgProvider, "demo-postgres-admin").inputs;
-            expect(provider.username).to.equal(SETUP_VALUES[stack].pgAdminPrincipalName);
+            expect(provider.username).to.equal(stackValues(stack).pgAdminPrincipalName);
             expect(isEntraPostgresToken(provider.password.value)).to.equal(true);
-            expect(run.mocks.named(T.admin, "postgres-entra-admin").inputs.principalName).to.equal(SETUP_VALUES[stack].pgAdminPrincipalName);
+            expect(run.mocks.named(T.admin, "postgres-entra-admin").inputs.principalName).to.equal(stackValues(stack).pgAdminPrincipalName);
         });
 
         it("the server accepts only Entra tokens from the deployer's tenant", () => {
@@ -167,7 +170,8 @@ for (const stack of ["dev", "prod"]) {
             const topLevel = run.mocks.resources
                 .filter(r => r.type !== "pulumi:pulumi:Stack" && run.mocks.optionsOf(r.name).parent === undefined)
                 .map(r => r.type);
-            expect(topLevel.filter(t => !t.startsWith("aks-pg-passwordless:"))).to.deep.equal([T.rg]);
+            // The resource group itself only where the stack creates it (bootstrap/ made CI's).
+            expect(topLevel.filter(t => !t.startsWith("aks-pg-passwordless:"))).to.deep.equal(stackValues(stack).createResourceGroup ? [T.rg] : []);
             expect(topLevel.filter(t => t.startsWith("aks-pg-passwordless:")).length).to.be.greaterThan(3);
         });
 
@@ -223,8 +227,8 @@ for (const stack of ["dev", "prod"]) {
                 database: "demo",
                 namespace: "demo",
             });
-            expect(out.psql).to.contain(`host=${fqdn}`).and.contain(`user=${SETUP_VALUES[stack].pgAdminPrincipalName}`)
-                .and.contain("sslmode=require").and.contain(`rolname = 'id-pgwi-${stack}-demo'`)
+            expect(out.psql).to.contain(`host='${fqdn}'`).and.contain(`user='${stackValues(stack).pgAdminPrincipalName}'`)
+                .and.contain(`sslmode=verify-full sslrootcert='${AZURE_POSTGRES_CA_BUNDLE}'`).and.contain(`rolname = 'id-pgwi-${stack}-demo'`)
                 .and.contain("--resource-type oss-rdbms");
         });
     });
@@ -304,7 +308,7 @@ describe("program: stack differences", () => {
 
     it("prod restricts the Kubernetes API to the configured CIDRs", () => {
         expect(prod.mocks.named(T.cluster, "aks-cluster").inputs.apiServerAccessProfile.authorizedIPRanges)
-            .to.deep.equal(SETUP_VALUES.prod.aksApiServerAuthorizedCidrs);
+            .to.deep.equal(stackValues("prod").aksApiServerAuthorizedCidrs);
     });
 
     it("prod keeps 14+ days of backups", () => {
@@ -326,12 +330,12 @@ describe("program: stack differences", () => {
         }
     });
 
-    it("prod's administrator is the configured Entra group; dev's the configured user", () => {
+    it("prod's administrator is the configured Entra group; dev's its deploy identity", () => {
         expect(prod.mocks.named(T.admin, "postgres-entra-admin").inputs).to.include({
-            objectId: SETUP_VALUES.prod.pgAdminObjectId, principalType: "Group",
+            objectId: stackValues("prod").pgAdminObjectId, principalType: "Group",
         });
         expect(dev.mocks.named(T.admin, "postgres-entra-admin").inputs).to.include({
-            objectId: DEPLOYER_OBJECT_ID, principalType: "User",
+            objectId: stackValues("dev").pgAdminObjectId, principalType: "ServicePrincipal",
         });
     });
 });
@@ -492,7 +496,7 @@ describe("program: the identity running up must be able to log in as the Postgre
             error = e;
         }
         expect((error as Error)?.message).to.contain(`runs as object id ${INTRUDER.objectId}`)
-            .and.to.contain(`"${SETUP_VALUES.dev.pgAdminPrincipalName}" (object id ${DEPLOYER_OBJECT_ID})`);
+            .and.to.contain(`"${stackValues("dev").pgAdminPrincipalName}" (object id ${stackValues("dev").pgAdminObjectId})`);
         expect(mocks.resources.filter(r => r.type !== "pulumi:pulumi:Stack")).to.deep.equal([]);
     });
 
@@ -508,6 +512,110 @@ describe("program: the identity running up must be able to log in as the Postgre
         mocks.runner = INTRUDER;
         const run = await runProgram({ stack: "prod", mocks });
         expect(run.mocks.ofType(T.server)).to.have.length(1);
+    });
+});
+
+describe("program: a newcomer's mistake stops the program at start with one clear message", () => {
+    const MISTAKES: [string, Record<string, unknown>, string][] = [
+        ["a typo'd key", { pgSkuname: "Standard_B2s" },
+            'Invalid config "aks-pg-passwordless:pgSkuname" = "Standard_B2s": is not a setting of this program; did you mean "pgSkuName"?'],
+        ["a private CIDR", { pgAllowedCidrs: ["192.168.1.10/32"] },
+            'Invalid config "aks-pg-passwordless:pgAllowedCidrs[0]" = "192.168.1.10/32": overlaps 192.168.0.0/16 (private (RFC 1918)), which is never a public source address'],
+    ];
+    for (const [what, overrides, message] of MISTAKES) {
+        it(`${what}: one line naming key, value and what is allowed, and no resource registered`, async () => {
+            const mocks = new AzureMocks();
+            let error: unknown;
+            try {
+                await runProgram({ stack: "dev-ada", overrides, mocks });
+            } catch (e) {
+                error = e;
+            }
+            expect((error as Error).name).to.equal(ConfigError.name);
+            expect((error as Error).message.split("\n"), "one line").to.have.length(1);
+            expect((error as Error).message).to.contain(message);
+            expect(mocks.resources.filter(r => r.type !== "pulumi:pulumi:Stack")).to.deep.equal([]);
+        });
+    }
+
+    it("keys of other namespaces belong to their providers and are not refused", async () => {
+        const run = await runProgram({ stack: "dev-ada", extraConfig: { "azure-native:location": "westeurope", "kubernetes:enableServerSideApply": "true" } });
+        expect(run.mocks.ofType(T.cluster)).to.have.length(1);
+    });
+});
+
+describe("program: apps sharing a namespace", () => {
+    const APPS = [{ name: "api", namespace: "shop" }, { name: "worker", namespace: "shop" }, { name: "audit" }];
+    let run: ProgramRun;
+    before(async () => {
+        run = await runProgram({ stack: "dev", overrides: { apps: APPS } });
+    });
+
+    it("creates each namespace once, with one default-deny NetworkPolicy", () => {
+        const names = run.mocks.ofType("kubernetes:core/v1:Namespace").map(n => n.inputs.metadata.name);
+        expect(names).to.have.members(["shop", "audit"]).and.to.have.length(2);
+        const policies = run.mocks.ofType("kubernetes:networking.k8s.io/v1:NetworkPolicy").map(p => p.inputs.metadata.namespace);
+        expect(policies).to.have.members(["shop", "audit"]).and.to.have.length(2);
+    });
+
+    it("each app runs in it as its own ServiceAccount, which its own credential trusts", () => {
+        const subjects = APPS.map(app => run.mocks.named(T.fic, `${app.name}-identity-federation`).inputs.subject);
+        expect(subjects).to.deep.equal(["system:serviceaccount:shop:api", "system:serviceaccount:shop:worker", "system:serviceaccount:audit:audit"]);
+        for (const app of APPS) {
+            const deployment = run.mocks.named(T.deployment, `${app.name}-workload-deployment`).inputs;
+            expect(`system:serviceaccount:${deployment.metadata.namespace}:${deployment.spec.template.spec.serviceAccountName}`)
+                .to.equal(run.mocks.named(T.fic, `${app.name}-identity-federation`).inputs.subject);
+        }
+    });
+
+    it("a stack deployed before namespaces could be shared keeps its namespace: the first app's old objects are aliases", () => {
+        // (The Kubernetes SDK adds type aliases of its own, without a name.)
+        const aliasNames = (name: string) => (run.mocks.optionsOf(name).aliases as { name?: string }[]).map(a => a.name).filter(Boolean);
+        expect(aliasNames("shop-namespace-namespace")).to.deep.equal(["api-workload-namespace"]);
+        expect(aliasNames("shop-namespace-network-policy")).to.deep.equal(["api-workload-network-policy"]);
+        expect(aliasNames("audit-namespace-namespace")).to.deep.equal(["audit-workload-namespace"]);
+    });
+
+    it("the aliases name the old parent exactly: the first app's AppWorkload", async () => {
+        const alias = (run.mocks.optionsOf("shop-namespace-namespace").aliases as { name?: string; parent?: pulumi.Input<string> }[])
+            .find(a => a.name === "api-workload-namespace")!;
+        const workload = run.mocks.optionsOf("api-workload-serviceaccount").parent as pulumi.Resource;
+        // The engine leaves the root stack out of URNs (pulumi/pulumi#653); the mocks keep it (pulumi/pulumi#8637).
+        const engineUrn = (await promiseOf(workload.urn) as string).replace("::pulumi:pulumi:Stack$", "::");
+        expect(await promiseOf(pulumi.output(alias.parent!))).to.equal(engineUrn);
+    });
+});
+
+describe("program: the psql hint a user copies", () => {
+    const GROUP = { pgAdminObjectId: "3f2b8a51-6c1e-4d7a-9b0e-2c4d5e6f7a8b", pgAdminPrincipalType: "Group", pgAdminPrincipalName: "PG Admins (Prod) O'Neil $HOME" };
+    let hint: string;
+    let fqdn: string;
+    before(async () => {
+        const run = await runProgram({ stack: "dev-ada", overrides: GROUP });
+        hint = (await promiseOf(run.outputs.appOutputs)).demo.psql;
+        fqdn = await promiseOf(run.outputs.postgresFqdn);
+    });
+
+    /** What bash hands `psql` when the hint is pasted (psql and az replaced by functions that print). */
+    function argvOf(command: string): string[] {
+        const script = `psql() { printf '%s\\0' "$@"; }; az() { printf token; }; ${command}`;
+        const out = spawnSync("bash", ["-c", script], { encoding: "utf8" });
+        expect(out.status, out.stderr).to.equal(0);
+        return out.stdout.split("\0").slice(0, -1);
+    }
+
+    it("logs in as an administrator whose name has spaces, capitals, quotes and a $, quoted for the shell and libpq", () => {
+        const [conninfo] = argvOf(hint);
+        expect(conninfo).to.contain(String.raw`user='PG Admins (Prod) O\'Neil $HOME'`);
+    });
+
+    it("verifies the server certificate and host name against the Azure CA bundle", () => {
+        const [conninfo] = argvOf(hint);
+        expect(conninfo).to.equal(`host='${fqdn}' port=5432 dbname=postgres user='PG Admins (Prod) O\\'Neil $HOME' sslmode=verify-full sslrootcert='${AZURE_POSTGRES_CA_BUNDLE}'`);
+    });
+
+    it("asks for the app's role as a SQL string literal", () => {
+        expect(argvOf(hint).slice(1)).to.deep.equal(["-c", "SELECT * FROM pgaadauth_list_principals(false) WHERE rolname = 'id-pgwi-dev-ada-demo'"]);
     });
 });
 

@@ -44,8 +44,6 @@ export interface StackPlan {
 export interface PlanOptions {
     /** Config values replacing the stack's. */
     overrides?: Record<string, unknown>;
-    /** Add the README's example per-person values (tests); false = the stack files alone. */
-    withSetupValues?: boolean;
     model?: ProvisioningModel;
 }
 
@@ -81,7 +79,6 @@ export async function planStack(stack: string, options: PlanOptions = {}): Promi
     const run = await runProgram({
         stack,
         overrides: options.overrides,
-        withSetupValues: options.withSetupValues ?? false,
         delays: (type, name) => model.seconds(type, name) * MS_PER_SIMULATED_SECOND,
     });
     const { mocks } = run;
