@@ -369,11 +369,11 @@ describe("config: personal stacks and the committed stack files", () => {
         }
     });
 
-    it("no shared stack file names a person: their administrators are the deploy identity or a group", () => {
+    it("no shared stack file names a person: their administrators are the deploy identity or a group, and no deployer is listed", () => {
         for (const stack of ["dev", "prod"]) {
             const values = stackFileValues(stack);
             expect(values.pgAdminPrincipalType, stack).to.be.oneOf(["Group", "ServicePrincipal"]);
-            expect(values.deployerPrincipalType, stack).to.equal("ServicePrincipal");
+            expect(values.deployers ?? [], stack).to.deep.equal([]);
             expect(String(values.pgAdminPrincipalName), stack).to.not.contain("@");
         }
     });

@@ -24,7 +24,7 @@ const byName = (rs: RecordedResource[]) => new Map(rs.map(r => [`${r.type} ${r.n
 
 describe("the prod lock does not block ordinary changes (D4)", function () {
     this.timeout(120_000);
-    const cidrs = ["198.51.100.0/28", "203.0.113.8/29", "192.0.2.64/27"];
+    const cidrs = ["52.174.16.0/28", "40.114.8.8/29", "13.69.64.64/27"];
 
     it("prod's server carries the CanNotDelete lock this file is about", async () => {
         const { children } = await lockedChildren();
@@ -38,7 +38,7 @@ describe("the prod lock does not block ordinary changes (D4)", function () {
         const created = [...after.keys()].filter(k => !before.has(k));
         const changed = [...after.keys()].filter(k => before.has(k) && before.get(k) !== after.get(k));
         expect({ deleted, created, changed }).to.deep.equal({
-            deleted: ["azure-native:dbforpostgresql:FirewallRule postgres-fw-allowed-203-0-113-8-29"], created: [], changed: [],
+            deleted: ["azure-native:dbforpostgresql:FirewallRule postgres-fw-allowed-40-114-8-8-29"], created: [], changed: [],
         });
     });
 
@@ -46,7 +46,7 @@ describe("the prod lock does not block ordinary changes (D4)", function () {
         const before = byName((await lockedChildren({ pgAllowedCidrs: [cidrs[0], cidrs[2]] })).children);
         const after = byName((await lockedChildren({ pgAllowedCidrs: cidrs })).children);
         expect([...before.keys()].filter(k => !after.has(k))).to.deep.equal([]);
-        expect([...after.keys()].filter(k => !before.has(k))).to.deep.equal(["azure-native:dbforpostgresql:FirewallRule postgres-fw-allowed-203-0-113-8-29"]);
+        expect([...after.keys()].filter(k => !before.has(k))).to.deep.equal(["azure-native:dbforpostgresql:FirewallRule postgres-fw-allowed-40-114-8-8-29"]);
     });
 
     it("prod's Entra admin is a group, so changing who administers is a membership change, not a new administrator", () => {

@@ -146,9 +146,16 @@ for (const stack of ["dev", "prod", "dev-ada"]) {
             });
         });
 
-        it("no role is assigned to whoever runs the program: only the control plane, the kubelet and the apps get roles", () => {
-            const principals = run.mocks.ofType(T.roleAssignment).map(r => r.inputs.principalId);
-            expect(principals).to.not.include(DEPLOYER_OBJECT_ID);
+        it("roles go only to the control plane, the kubelet, the apps and the configured deployers — never to whoever runs it", () => {
+            const identities = run.mocks.ofType(T.identity).map(r => r.state.principalId);
+            const kubelet = kubeletObjectIdFor(`aks-pgwi-${stack}`);
+            const deployers = ((stackValues(stack).deployers ?? []) as { objectId: string }[]).map(d => d.objectId);
+            for (const assignment of run.mocks.ofType(T.roleAssignment)) {
+                expect([...identities, kubelet, ...deployers], assignment.name).to.include(assignment.inputs.principalId);
+            }
+            if (!deployers.includes(DEPLOYER_OBJECT_ID)) {
+                expect(run.mocks.ofType(T.roleAssignment).map(r => r.inputs.principalId)).to.not.include(DEPLOYER_OBJECT_ID);
+            }
         });
 
         it("every Kubernetes object is created through the cluster's own provider", () => {

@@ -2,6 +2,8 @@
 // under the same mocks the tests use (no Azure credentials, no Pulumi CLI), with every create taking as long as
 // tools/provisioning.ts says, and prints what it would create grouped by component, the simulated deploy
 // timeline with its critical path, and a Mermaid graph of the components and the outputs flowing between them.
+import * as fs from "fs";
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { azureProvisioning, ProvisioningModel } from "./provisioning";
 import { runProgram } from "../tests/harness";
@@ -172,6 +174,20 @@ export function mermaid(plan: StackPlan): string {
     return lines.join("\n");
 }
 
+/** The README block the architecture graph is generated into (tests/plan.test.ts fails when it is stale). */
+export const README_BEGIN = "<!-- generated: npm run plan -- dev --write-readme (tests/plan.test.ts fails when stale) -->";
+export const README_END = "<!-- end generated -->";
+
+/** README.md with its generated graph replaced by `plan`'s. */
+export function readmeWithGraph(readme: string, plan: StackPlan): string {
+    const start = readme.indexOf(README_BEGIN);
+    const end = readme.indexOf(README_END, start);
+    if (start < 0 || end < 0) {
+        throw new Error(`README.md has no block between ${README_BEGIN} and ${README_END}`);
+    }
+    return `${readme.slice(0, start + README_BEGIN.length)}\n\`\`\`mermaid\n${mermaid(plan)}\n\`\`\`\n${readme.slice(end)}`;
+}
+
 export function render(plan: StackPlan): string {
     const out: string[] = [`Stack ${plan.stack}: ${plan.resources.length} resources in ${plan.components.size} top-level components`, ""];
     for (const [component, type] of [...plan.components].sort()) {
@@ -197,12 +213,18 @@ async function main(): Promise<void> {
     const args = process.argv.slice(2);
     const stack = args.find(a => !a.startsWith("--"));
     if (!stack) {
-        console.error("usage: npm run plan -- <stack> [--mermaid]   (reads Pulumi.yaml and Pulumi.<stack>.yaml)");
+        console.error("usage: npm run plan -- <stack> [--mermaid | --write-readme]   (reads Pulumi.yaml and Pulumi.<stack>.yaml)");
         process.exit(2);
     }
     try {
         const plan = await planStack(stack);
-        console.log(args.includes("--mermaid") ? mermaid(plan) : render(plan));
+        if (args.includes("--write-readme")) {
+            const readme = path.join(__dirname, "..", "README.md");
+            fs.writeFileSync(readme, readmeWithGraph(fs.readFileSync(readme, "utf8"), plan));
+            console.log("README.md: generated graph updated");
+        } else {
+            console.log(args.includes("--mermaid") ? mermaid(plan) : render(plan));
+        }
     } catch (error) {
         // Config errors are RunErrors: print the message alone, exactly as `pulumi up` would.
         const e = error as Error;
