@@ -4,8 +4,9 @@
 import { expect } from "chai";
 import * as pack from "../policies";
 import { resourcePolicies, stackPolicies } from "../policies";
-import { runProgram, SETUP_VALUES } from "../../tests/harness";
-import { DEPLOYER_OBJECT_ID } from "../../tests/mocks";
+import * as fs from "fs";
+import * as path from "path";
+import { runProgram } from "../../tests/harness";
 import { FakeResource, PackConfig, packViolations, stackViolations, violations } from "./run";
 
 const SHAPES = [
@@ -16,11 +17,9 @@ const SHAPES = [
     { title: "dev with three apps and a prebuilt image", options: { stack: "dev", overrides: { apps: [{ name: "alpha" }, { name: "bravo", namespace: "shop" }, { name: "charlie", image: "contoso.azurecr.io/c:1.0.0" }] } } },
 ];
 
-/** The policy config a stack's operators would set: the stack's PostgreSQL Entra administrator. */
+/** The policy config CI passes for a stack (.github/actions/pulumi: policyPackConfigs = policy/config/<stack>.json). */
 function packConfigFor(stack: string): PackConfig {
-    // dev's admin defaults to the deployer (README set-up); prod names a group.
-    const admin = stack === "prod" ? String(SETUP_VALUES.prod.pgAdminObjectId) : DEPLOYER_OBJECT_ID;
-    return { "postgres-entra-admins": { postgresAdmins: [admin] } };
+    return JSON.parse(fs.readFileSync(path.join(__dirname, "..", "config", `${stack}.json`), "utf8")) as PackConfig;
 }
 
 interface ProgramResources {
