@@ -229,22 +229,10 @@ function toIp(n: number): string {
     return [24, 16, 8, 0].map(shift => Math.floor(n / 2 ** shift) % 256).join(".");
 }
 
-/** An image reference pinned by tag or digest, never `latest` or untagged. */
-export function isPinnedImage(image: string): boolean {
-    if (/\s/.test(image) || image.length === 0) {
-        return false;
-    }
-    if (/@sha256:[0-9a-f]{64}$/.test(image)) {
-        return true;
-    }
-    const lastSegment = image.slice(image.lastIndexOf("/") + 1);
-    const colon = lastSegment.lastIndexOf(":");
-    if (colon < 1) {
-        return false;
-    }
-    const tag = lastSegment.slice(colon + 1);
-    return /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(tag) && tag !== "latest";
-}
+// One rule, one home: the policy pack and the program judge images by the same function (policy/rules.ts imports
+// nothing, so the program can share it).
+export { isPinnedImage } from "./policy/rules";
+import { isPinnedImage } from "./policy/rules";
 
 /**
  * IPv4 blocks that are never a public source address (IANA's special-purpose registry, RFC 6890: "not globally

@@ -215,6 +215,8 @@ describe("config: the rules", () => {
         expect(isPinnedImage("contoso.azurecr.io/api:1.4.2")).to.equal(true);
         expect(isPinnedImage(`api@sha256:${"a".repeat(64)}`)).to.equal(true);
         expect(isPinnedImage("localhost:5000/api")).to.equal(false);
+        // The same function the policy pack uses: `LATEST` is as mutable as `latest`.
+        expect(isPinnedImage("contoso.azurecr.io/api:LATEST")).to.equal(false);
         expect(isPinnedImage("api:latest")).to.equal(false);
     });
 });
