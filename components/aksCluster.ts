@@ -72,7 +72,7 @@ export class AksCluster extends pulumi.ComponentResource {
     public readonly provider: k8s.Provider;
 
     constructor(name: string, args: AksClusterArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("aks-pg-passwordless:azure:AksCluster", name, args, opts);
+        super("aks-pg-passwordless:azure:AksCluster", name, {}, opts);
 
         const zones = args.availabilityZones.length > 0 ? args.availabilityZones : undefined;
 

@@ -52,7 +52,7 @@ export class AppImage extends pulumi.ComponentResource {
     public readonly registryId: pulumi.Output<string>;
 
     constructor(name: string, args: AppImageArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("aks-pg-passwordless:azure:AppImage", name, args, opts);
+        super("aks-pg-passwordless:azure:AppImage", name, {}, opts);
 
         const suffix = globalNameSuffix(this, name);
 

@@ -79,7 +79,7 @@ export class AppWorkload extends pulumi.ComponentResource {
     public readonly checkJobName: pulumi.Output<string>;
 
     constructor(name: string, args: AppWorkloadArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("aks-pg-passwordless:kubernetes:AppWorkload", name, args, opts);
+        super("aks-pg-passwordless:kubernetes:AppWorkload", name, {}, opts);
 
         const appLabels = { "app.kubernetes.io/name": args.appName, "app.kubernetes.io/part-of": "aks-pg-passwordless" };
 

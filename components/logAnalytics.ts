@@ -21,7 +21,7 @@ export class LogAnalytics extends pulumi.ComponentResource {
     public readonly workspaceId: pulumi.Output<string>;
 
     constructor(name: string, args: LogAnalyticsArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("aks-pg-passwordless:azure:LogAnalytics", name, args, opts);
+        super("aks-pg-passwordless:azure:LogAnalytics", name, {}, opts);
 
         const workspace = new operationalinsights.Workspace(`${name}-workspace`, {
             resourceGroupName: args.resourceGroupName,

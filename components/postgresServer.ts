@@ -118,7 +118,7 @@ export class PostgresServer extends pulumi.ComponentResource {
     public readonly adminLogin: pulumi.Output<string>;
 
     constructor(name: string, args: PostgresServerArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("aks-pg-passwordless:azure:PostgresServer", name, args, opts);
+        super("aks-pg-passwordless:azure:PostgresServer", name, {}, opts);
 
         const suffix = globalNameSuffix(this, name);
 

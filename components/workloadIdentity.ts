@@ -64,7 +64,7 @@ export class WorkloadIdentity extends pulumi.ComponentResource {
     public readonly subject: pulumi.Output<string>;
 
     constructor(name: string, args: WorkloadIdentityArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("aks-pg-passwordless:azure:WorkloadIdentity", name, args, opts);
+        super("aks-pg-passwordless:azure:WorkloadIdentity", name, {}, opts);
 
         const subject = serviceAccountSubject(args.namespace, args.serviceAccountName);
 

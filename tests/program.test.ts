@@ -640,3 +640,28 @@ describe("program: preview", () => {
         expect(preview.acr.requests).to.have.length(0);
     });
 });
+
+// Components call super(type, name, {}, opts): passing args would make the engine await every input before any
+// child registers, so an app's identity, registry and image build would wait for the whole AKS cluster.
+describe("program: a deploy waits only on real dependencies", () => {
+    const CLUSTER_MS = 600;
+    let run: ProgramRun;
+    before(async () => {
+        run = await runProgram({ stack: "dev", delays: type => (type === T.cluster ? CLUSTER_MS : 0) });
+    });
+
+    for (const [what, type, name] of [
+        ["the app's managed identity", T.identity, "demo-identity-identity"],
+        ["the registry", T.registry, "app-image-registry"],
+        ["the image build", T.image, "app-image-image"],
+        ["the PostgreSQL server", T.server, "postgres-server"],
+    ] as const) {
+        it(`${what} is requested before the (slow) cluster finishes`, () => {
+            expect(run.mocks.named(type, name).requestedAt).to.be.below(run.mocks.named(T.cluster, "aks-cluster").createdAt - CLUSTER_MS / 2);
+        });
+    }
+
+    it("the federated credential, which needs the cluster's issuer, waits for the cluster", () => {
+        expect(run.mocks.named(T.fic, "demo-identity-federation").requestedAt).to.be.at.least(run.mocks.named(T.cluster, "aks-cluster").createdAt);
+    });
+});
