@@ -121,6 +121,8 @@ const PG_SKU_PATTERNS: Record<PgSkuTier, RegExp> = {
 export const MIN_FIREWALL_PREFIX = 16;
 /** Database names Azure or PostgreSQL already use. */
 const RESERVED_DATABASES = ["postgres", "template0", "template1", "azure_maintenance", "azure_sys"];
+/** The oldest Kubernetes minor the workloads run on (the preStop sleep handler is on by default from 1.30). */
+export const MIN_KUBERNETES_MINOR = 30;
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -582,7 +584,16 @@ export function parseConfig(raw: Readonly<Record<string, string>>, stack: string
         deployers: v(() => parseDeployers(r.json("deployers"))),
         aks: {
             tier: v(() => r.oneOf("aksTier", AKS_TIERS)),
-            kubernetesVersion: v(() => r.optionalString("aksKubernetesVersion", /^\d+\.\d+(\.\d+)?$/, "must be empty (AKS default) or a version such as 1.33 or 1.33.2")),
+            kubernetesVersion: v(() => {
+                const version = r.optionalString("aksKubernetesVersion", /^\d+\.\d+(\.\d+)?$/, "must be empty (AKS default) or a version such as 1.33 or 1.33.2");
+                // The app's Deployment stops with a `preStop.sleep` handler (the image is distroless: no shell to
+                // sleep in), on by default from Kubernetes 1.30 (KEP-3960, feature gate PodLifecycleSleepAction).
+                const [major, minor] = (version ?? "").split(".").map(Number);
+                if (version !== undefined && (major < 1 || (major === 1 && minor < MIN_KUBERNETES_MINOR))) {
+                    throw new ConfigError("aksKubernetesVersion", version, `must be 1.${MIN_KUBERNETES_MINOR} or newer: the app's pods stop with the preStop sleep handler, on by default from 1.${MIN_KUBERNETES_MINOR}`);
+                }
+                return version;
+            }),
             nodeCount: v(() => r.integer("aksNodeCount", 1, 100)),
             nodeVmSize: v(() => r.string("aksNodeVmSize", /^Standard_[A-Za-z0-9_]+$/, "must be an Azure VM size such as Standard_D2s_v5")),
             availabilityZones: v(() => stringList(r, problems, "aksAvailabilityZones", checkZone)),

@@ -100,6 +100,7 @@ export const BAD_INPUTS: [string, Record<string, unknown>, string, string, strin
     ["deployers[0].principalType", { deployers: [{ objectId: "5a7c3a8e-0f0d-4c3b-9d57-3c1a2b4e5f60", principalType: "Person" }] }, '"Person"', "one of User, Group, ServicePrincipal"],
     ["aksTier", { aksTier: "Basic" }, '"Basic"', "allowed values are Free, Standard, Premium"],
     ["aksKubernetesVersion", { aksKubernetesVersion: "latest" }, '"latest"', "a version such as 1.33"],
+    ["aksKubernetesVersion", { aksKubernetesVersion: "1.29" }, '"1.29"', "must be 1.30 or newer: the app's pods stop with the preStop sleep handler"],
     ["aksNodeCount", { aksNodeCount: 0 }, '"0"', "an integer from 1 to 100"],
     ["aksNodeCount", { aksNodeCount: "two" }, '"two"', "an integer from 1 to 100"],
     ["aksNodeVmSize", { aksNodeVmSize: "D2s_v5" }, '"D2s_v5"', "an Azure VM size"],
