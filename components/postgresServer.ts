@@ -188,14 +188,21 @@ export class PostgresServer extends pulumi.ComponentResource {
         let last: pulumi.Resource = maintenance;
         const after = (): pulumi.CustomResourceOptions => ({ parent: this, dependsOn: [last] });
 
-        const admin = new dbforpostgresql.Administrator(`${name}-entra-admin`, {
+        // The GA resource (API version 2025-08-01), whose request tests/azure-api checks against Azure's spec; the
+        // older `Administrator` token used a preview version (2025-01-01-preview). Stacks deployed with that token
+        // hold this admin under it: the alias makes the change of token an in-place update of the same admin. Without
+        // it Pulumi would delete the old resource and create this one, and the delete fails on prod (the
+        // CanNotDelete lock on the server covers its children), while elsewhere the server is left without its
+        // Entra admin between the two steps (and for good if the create then fails). azure-native 3.28.0 lists
+        // the same alias itself; naming it here keeps that guarantee when the SDK's own list changes.
+        const admin = new dbforpostgresql.AdministratorsMicrosoftEntra(`${name}-entra-admin`, {
             resourceGroupName: args.resourceGroupName,
             serverName: server.name,
             objectId: args.administrator.objectId,
             principalName: args.administrator.principalName,
             principalType: args.administrator.principalType,
             tenantId: args.tenantId,
-        }, after());
+        }, { ...after(), aliases: [{ type: "azure-native:dbforpostgresql:Administrator" }] });
         last = admin;
 
         for (const [parameter, value] of Object.entries(SERVER_PARAMETERS)) {

@@ -97,7 +97,7 @@ function armId(type: string, name: string, inputs: Record<string, any>): string 
             return `/subscriptions/${SUBSCRIPTION_ID}/resourceGroups/${name}`;
         case "managedidentity:FederatedIdentityCredential":
             return `${group}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${inputs.resourceName}/federatedIdentityCredentials/${name}`;
-        case "dbforpostgresql:Administrator":
+        case "dbforpostgresql:AdministratorsMicrosoftEntra":
             return `${group}/providers/Microsoft.DBforPostgreSQL/flexibleServers/${inputs.serverName}/administrators/${name}`;
         case "dbforpostgresql:Configuration":
             return `${group}/providers/Microsoft.DBforPostgreSQL/flexibleServers/${inputs.serverName}/configurations/${name}`;
@@ -256,7 +256,7 @@ export class AzureMocks implements pulumi.runtime.Mocks {
                     fullyQualifiedDomainName: `${inputs.serverName}.postgres.database.azure.com`,
                     state: "Ready",
                 };
-            case "azure-native:dbforpostgresql:Administrator":
+            case "azure-native:dbforpostgresql:AdministratorsMicrosoftEntra":
                 return { ...inputs, name: inputs.objectId };
             case "azure-native:dbforpostgresql:Configuration":
                 return { ...inputs, name: inputs.configurationName };
