@@ -188,14 +188,22 @@ export class PostgresServer extends pulumi.ComponentResource {
         let last: pulumi.Resource = maintenance;
         const after = (): pulumi.CustomResourceOptions => ({ parent: this, dependsOn: [last] });
 
-        const admin = new dbforpostgresql.Administrator(`${name}-entra-admin`, {
+        // The GA resource (API version 2025-08-01), whose request tests/azure-api checks against Azure's spec; the
+        // older `Administrator` token used a preview version (2025-01-01-preview). Stacks deployed with that token
+        // hold this admin under it: the alias makes the change of token an in-place update of the same admin.
+        // Without it Pulumi sees one resource to create and another to delete, both the same ARM id
+        // (…/administrators/<objectId>): it PUTs the new one, then DELETEs the old one. On prod the delete fails (the
+        // CanNotDelete lock on the server covers its children) and `up` stops; elsewhere it succeeds and removes the
+        // very admin just written, leaving the server without an Entra admin while the state says it has one.
+        // azure-native 3.28.0 lists the same alias itself; naming it here keeps that when the SDK's list changes.
+        const admin = new dbforpostgresql.AdministratorsMicrosoftEntra(`${name}-entra-admin`, {
             resourceGroupName: args.resourceGroupName,
             serverName: server.name,
             objectId: args.administrator.objectId,
             principalName: args.administrator.principalName,
             principalType: args.administrator.principalType,
             tenantId: args.tenantId,
-        }, after());
+        }, { ...after(), aliases: [{ type: "azure-native:dbforpostgresql:Administrator" }] });
         last = admin;
 
         for (const [parameter, value] of Object.entries(SERVER_PARAMETERS)) {

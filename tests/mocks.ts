@@ -97,7 +97,10 @@ function armId(type: string, name: string, inputs: Record<string, any>): string 
             return `/subscriptions/${SUBSCRIPTION_ID}/resourceGroups/${name}`;
         case "managedidentity:FederatedIdentityCredential":
             return `${group}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${inputs.resourceName}/federatedIdentityCredentials/${name}`;
+        // Both tokens are the same ARM resource. The old one stays answered so that a program sending it again fails
+        // on the spec check (no extract at its 2025-01-01-preview), with that message, not as an unmocked type.
         case "dbforpostgresql:Administrator":
+        case "dbforpostgresql:AdministratorsMicrosoftEntra":
             return `${group}/providers/Microsoft.DBforPostgreSQL/flexibleServers/${inputs.serverName}/administrators/${name}`;
         case "dbforpostgresql:Configuration":
             return `${group}/providers/Microsoft.DBforPostgreSQL/flexibleServers/${inputs.serverName}/configurations/${name}`;
@@ -257,6 +260,7 @@ export class AzureMocks implements pulumi.runtime.Mocks {
                     state: "Ready",
                 };
             case "azure-native:dbforpostgresql:Administrator":
+            case "azure-native:dbforpostgresql:AdministratorsMicrosoftEntra":
                 return { ...inputs, name: inputs.objectId };
             case "azure-native:dbforpostgresql:Configuration":
                 return { ...inputs, name: inputs.configurationName };

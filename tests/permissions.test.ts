@@ -131,7 +131,7 @@ const ARM_TYPE: Record<string, string> = {
     "azure-native:containerservice:ManagedCluster": "Microsoft.ContainerService/managedClusters",
     "azure-native:containerregistry:Registry": "Microsoft.ContainerRegistry/registries",
     "azure-native:dbforpostgresql:Server": "Microsoft.DBforPostgreSQL/flexibleServers",
-    "azure-native:dbforpostgresql:Administrator": "Microsoft.DBforPostgreSQL/flexibleServers/administrators",
+    "azure-native:dbforpostgresql:AdministratorsMicrosoftEntra": "Microsoft.DBforPostgreSQL/flexibleServers/administrators",
     "azure-native:dbforpostgresql:Configuration": "Microsoft.DBforPostgreSQL/flexibleServers/configurations",
     "azure-native:dbforpostgresql:FirewallRule": "Microsoft.DBforPostgreSQL/flexibleServers/firewallRules",
     "azure-native:monitor:DiagnosticSetting": "Microsoft.Insights/diagnosticSettings",

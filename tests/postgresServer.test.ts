@@ -5,7 +5,9 @@ import { DEPLOYER_ARM_TOKEN, DEPLOYER_OBJECT_ID, EGRESS_IP, promiseOf, TENANT_ID
 import { underMocks } from "./harness";
 
 const SERVER = "azure-native:dbforpostgresql:Server";
-const ADMIN = "azure-native:dbforpostgresql:Administrator";
+const ADMIN = "azure-native:dbforpostgresql:AdministratorsMicrosoftEntra";
+/** The token of the admin in stacks deployed before the move to the GA resource. */
+const OLD_ADMIN = "azure-native:dbforpostgresql:Administrator";
 const PARAM = "azure-native:dbforpostgresql:Configuration";
 const RULE = "azure-native:dbforpostgresql:FirewallRule";
 const PATCH = "pulumi-nodejs:dynamic:Resource";
@@ -68,6 +70,15 @@ describe("PostgresServer", () => {
         expect(mocks.named(ADMIN, "pg-entra-admin").inputs).to.include({
             objectId: DEPLOYER_OBJECT_ID, principalName: "ada@contoso.onmicrosoft.com", principalType: "User", tenantId: TENANT_ID,
         });
+    });
+
+    it("the Entra administrator is the GA AdministratorsMicrosoftEntra, aliased from Administrator so existing stacks update it in place", async () => {
+        const { mocks } = await build();
+        expect(mocks.ofType(OLD_ADMIN)).to.deep.equal([]);
+        expect(mocks.ofType(ADMIN).map(r => r.name)).to.deep.equal(["pg-entra-admin"]);
+        const aliases = (mocks.optionsOf("pg-entra-admin").aliases ?? []) as pulumi.Alias[];
+        // Same logical name and parent, old type: the admin in an existing state is this resource, not a delete + create.
+        expect(aliases).to.deep.include({ type: OLD_ADMIN });
     });
 
     it("admits the cluster's egress IP exactly, as a single address", async () => {

@@ -15,7 +15,7 @@ const T = {
     identity: "azure-native:managedidentity:UserAssignedIdentity",
     fic: "azure-native:managedidentity:FederatedIdentityCredential",
     server: "azure-native:dbforpostgresql:Server",
-    admin: "azure-native:dbforpostgresql:Administrator",
+    admin: "azure-native:dbforpostgresql:AdministratorsMicrosoftEntra",
     rule: "azure-native:dbforpostgresql:FirewallRule",
     roleAssignment: "azure-native:authorization:RoleAssignment",
     pgProvider: "pulumi:providers:postgresql",

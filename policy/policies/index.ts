@@ -30,7 +30,7 @@ export const TYPES = {
     pgServer: "azure-native:dbforpostgresql:Server",
     pgFirewallRule: "azure-native:dbforpostgresql:FirewallRule",
     pgConfiguration: "azure-native:dbforpostgresql:Configuration",
-    pgAdministrator: "azure-native:dbforpostgresql:Administrator",
+    pgAdministrator: "azure-native:dbforpostgresql:AdministratorsMicrosoftEntra",
     cluster: "azure-native:containerservice:ManagedCluster",
     fic: "azure-native:managedidentity:FederatedIdentityCredential",
     roleAssignment: "azure-native:authorization:RoleAssignment",

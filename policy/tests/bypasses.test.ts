@@ -156,7 +156,7 @@ describe("bypass: a Configuration that weakens TLS", () => {
 });
 
 describe("bypass: an extra Entra admin", () => {
-    const admin = (objectId: string, principalType = "Group", type = "azure-native:dbforpostgresql:Administrator") =>
+    const admin = (objectId: string, principalType = "Group", type = "azure-native:dbforpostgresql:AdministratorsMicrosoftEntra") =>
         ({ type, props: { serverName: "psql", objectId, principalName: "pg-admins", principalType, tenantId: TENANT } });
 
     it("accepts the configured admin group", async () => {
@@ -164,6 +164,7 @@ describe("bypass: an extra Entra admin", () => {
     });
 
     it("rejects an extra Entra admin group not in the policy config", async () => {
+        await expectRejected("postgres-entra-admins", [admin(ADMIN_GROUP), admin(OTHER_GROUP, "Group", "azure-native:dbforpostgresql:Administrator")]);
         await expectRejected("postgres-entra-admins", [admin(ADMIN_GROUP), admin(OTHER_GROUP, "Group", "azure-native:dbforpostgresql/v20250801:AdministratorsMicrosoftEntra")]);
     });
 

@@ -6,6 +6,15 @@ import { runProgram } from "../harness";
 import { apiVersionOf, checkAgainstExtract, checkPatchBody, checkSdkRequest, EXTRACTS_DIR, extractFor, extracts, pendingExtracts } from "./validate";
 
 const SERVER = "azure-native:dbforpostgresql:Server";
+const ENTRA_ADMIN = "azure-native:dbforpostgresql:AdministratorsMicrosoftEntra";
+/** The default-version token the program used for its Entra admin before; the SDK maps it to 2025-01-01-preview. */
+const OLD_ADMIN = "azure-native:dbforpostgresql:Administrator";
+
+/** A create request shaped like the one PostgresServer sends for its Entra administrator. */
+const adminInputs = () => ({
+    resourceGroupName: "rg", serverName: "psql-x", objectId: "5a7c3a8e-0f0d-4c3b-9d57-3c1a2b4e5f60",
+    principalName: "pg-admins", principalType: "Group", tenantId: "72f988bf-86f1-41af-91ab-2d7cd011db47",
+});
 
 /** A create request shaped like the one PostgresServer sends. */
 const serverInputs = () => ({
@@ -91,6 +100,53 @@ describe("Azure REST API spec check (tests/azure-api)", () => {
             .to.throw(/at API version 2024-11-01-preview/);
     });
 
+    it("checks the Entra administrator against the GA spec the SDK uses for it (2025-08-01)", () => {
+        expect(apiVersionOf(ENTRA_ADMIN)).to.equal("2025-08-01");
+        expect(extractFor(ENTRA_ADMIN)?.resourceType).to.equal("Microsoft.DBforPostgreSQL/flexibleServers/administrators");
+        expect(checkSdkRequest(ENTRA_ADMIN, adminInputs(), "create").violations).to.deep.equal([]);
+    });
+
+    it("maps the Entra administrator's inputs to the wire body: objectId in the path, the rest under properties", () => {
+        expect(checkSdkRequest(ENTRA_ADMIN, adminInputs(), "create").body).to.deep.equal({
+            properties: { principalName: "pg-admins", principalType: "Group", tenantId: "72f988bf-86f1-41af-91ab-2d7cd011db47" },
+        });
+    });
+
+    it("refuses an Entra administrator request with properties its PUT body does not have", () => {
+        // AdministratorMicrosoftEntraAdd is not a ProxyResource: not even id belongs in its body.
+        const { violations } = checkSdkRequest(ENTRA_ADMIN, { ...adminInputs(), id: "/subscriptions/x", isAdmin: true }, "create");
+        expect(violations).to.have.members([
+            `${ENTRA_ADMIN} (2025-08-01): id is not a property of this request in the spec`,
+            `${ENTRA_ADMIN} (2025-08-01): isAdmin is not a property of this request in the spec`,
+        ]);
+    });
+
+    it("refuses a read-only property and a value outside a closed enum in an Entra administrator request", () => {
+        // The 2025-08-01 body has neither (principalType's enum is open); mark them as the spec would to see the check bite.
+        const extract = extractFor(ENTRA_ADMIN)!;
+        const strict = {
+            ...extract,
+            put: {
+                ...extract.put,
+                "properties.principalType": { ...extract.put["properties.principalType"], closed: true },
+                "properties.principalName": { readOnly: true },
+            },
+        };
+        expect(checkAgainstExtract(strict, ENTRA_ADMIN, { ...adminInputs(), principalType: "Application" }, "create").violations).to.have.members([
+            `${ENTRA_ADMIN} (2025-08-01): properties.principalName is read-only`,
+            `${ENTRA_ADMIN} (2025-08-01): properties.principalType = "Application" is outside the closed enum [Unknown, User, Group, ServicePrincipal]`,
+        ]);
+    });
+
+    it("fails for an Administrator request at an API version with no extract: the old default token, 2025-01-01-preview", () => {
+        expect(apiVersionOf(OLD_ADMIN)).to.equal("2025-01-01-preview");
+        expect(pendingExtracts().map(p => p.token)).to.not.include(OLD_ADMIN);
+        expect(() => checkSdkRequest(OLD_ADMIN, adminInputs(), "create"))
+            .to.throw(/No vendored Azure REST API spec extract for azure-native:dbforpostgresql:Administrator at API version 2025-01-01-preview/);
+        expect(() => checkSdkRequest("azure-native:dbforpostgresql/v20250601preview:AdministratorsMicrosoftEntra", adminInputs(), "create"))
+            .to.throw(/at API version 2025-06-01-preview/);
+    });
+
     it("the maintenance-window PATCH uses the API version the SDK uses for the server", () => {
         expect(SERVER_API_VERSION).to.equal(apiVersionOf(SERVER));
     });
@@ -118,6 +174,12 @@ describe("Azure REST API spec check (tests/azure-api)", () => {
             const created = [...new Set(mocks.resources.filter(r => r.type.startsWith("azure-native:")).map(r => r.type))];
             for (const token of created) {
                 expect(() => extractFor(token), token).to.not.throw();
+            }
+            // The Entra admin, under whatever token and version it is sent, is checked against a vendored extract.
+            const admins = created.filter(token => /^azure-native:dbforpostgresql(\/v\w+)?:Administrator/.test(token));
+            expect(admins).to.deep.equal([ENTRA_ADMIN]);
+            for (const token of admins) {
+                expect(extractFor(token), token).to.not.equal(undefined);
             }
         });
     }
