@@ -581,7 +581,8 @@ export function parseConfig(raw: Readonly<Record<string, string>>, stack: string
         location: v(() => r.string("location", /^[a-z][a-z0-9]+$/, "must be an Azure region name such as westeurope or eastus2")),
         namePrefix,
         createResourceGroup: v(() => r.boolean("createResourceGroup")),
-        deployers: v(() => parseDeployers(r.json("deployers"))),
+        // Not declared in Pulumi.yaml (Pulumi's config types have no object): absent means none.
+        deployers: v(() => parseDeployers(r.isSet("deployers") ? r.json("deployers") : [])),
         aks: {
             tier: v(() => r.oneOf("aksTier", AKS_TIERS)),
             kubernetesVersion: v(() => {

@@ -19,8 +19,9 @@ import { psqlHint } from "./lib/psqlHint";
 export = async () => {
     const config = loadConfig();
     const names = resourceNames(config.namePrefix, config.stack);
-    // Who runs the program matters only for these checks and for the credentials providers use (D3): no resource
-    // input below comes from it, so a preview by CI's read-only identity and an `up` by a colleague plan the same.
+    // Who runs the program matters only for these checks and for the credentials providers use (D3). Of the sign-in
+    // only the tenant and the subscription feed resources, which are the stack's, not the person's: a preview by
+    // CI's read-only identity and an `up` by a colleague plan the same resources.
     const runner = await authorization.getClientConfig();
     if (!pulumi.runtime.isDryRun()) {
         const problem = adminMismatch(config.postgres.admin, runner);

@@ -29,7 +29,7 @@ export interface AksClusterArgs {
     availabilityZones: string[];
     /** CIDRs allowed to reach the API server; empty = no restriction (AKS always adds the cluster's egress IP). */
     apiServerAuthorizedCidrs: string[];
-    /** Entra groups that get cluster-admin through Entra integration, in addition to the deployer. */
+    /** Entra groups that get cluster-admin through Entra integration (people; deployers get it from `clusterAdmins` or bootstrap). */
     adminGroupObjectIds: string[];
     /** Entra tenant of the cluster's Entra integration. */
     tenantId: pulumi.Input<string>;

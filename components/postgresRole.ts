@@ -64,7 +64,10 @@ export class PostgresRole extends pulumi.ComponentResource {
             database: "postgres",
             username: args.adminLogin,
             password: adminToken,
-            sslmode: "require",
+            // Verify the server certificate and host name, not only encrypt: the password is the deployer's Entra
+            // token. Azure's certificates chain to DigiCert Global Root G2 / Microsoft RSA Root CA 2017, which the
+            // provider's driver (lib/pq) checks against the system roots when no sslrootcert is given.
+            sslmode: "verify-full",
             superuser: false,
             connectTimeout: 30,
         }, { parent: this });

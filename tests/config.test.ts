@@ -432,8 +432,20 @@ describe("config: the README's config reference matches Pulumi.yaml", () => {
         });
     }
 
-    it("the README lists no key that Pulumi.yaml does not declare (besides apps)", () => {
-        expect([...table.keys()].filter(k => !(k in declared))).to.deep.equal(["apps"]);
+    it("the README lists no key that Pulumi.yaml does not declare (besides deployers and apps, which it cannot)", () => {
+        expect([...table.keys()].filter(k => !(k in declared))).to.deep.equal(["deployers", "apps"]);
+    });
+
+    // Pulumi's project schema (pulumi/pulumi sdk/go/common/workspace/project.json, configTypeDeclaration) allows only
+    // these types, for a key and for an array's items; the CLI refuses a Pulumi.yaml that declares anything else.
+    it("Pulumi.yaml declares only the config types the Pulumi CLI accepts", () => {
+        const allowed = ["string", "integer", "boolean", "array"];
+        for (const [key, declaration] of Object.entries(declared) as [string, { type?: string; items?: { type?: string } }][]) {
+            expect(allowed, key).to.include(declaration.type);
+            if (declaration.type === "array") {
+                expect(allowed, `${key}.items`).to.include(declaration.items?.type);
+            }
+        }
     });
 });
 

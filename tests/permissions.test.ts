@@ -259,17 +259,10 @@ const appExtraRole = (stack: string) => ({
 /** The deploy identity bootstrap makes for `stack`. */
 const deployIdentity = (stack: string) => `deploy-${stack}`;
 
-/** README → "Set up CI", step 2: what a CI-deployed stack sets, plus one extra app role to prove those are covered. */
+/** The stack as committed (its file holds what CI needs: README → "Set up CI"), plus one extra app role to prove those are covered. */
 function ciOverrides(stack: string): Record<string, unknown> {
-    const project = yaml.load(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")) as { config: Record<string, unknown> };
     const apps = JSON.parse(stackConfig(stack).apps) as Record<string, unknown>[];
-    return {
-        createResourceGroup: false,
-        ...("deployerPrincipalType" in project.config ? { deployerPrincipalType: "ServicePrincipal" } : {}),
-        // dev: the deploy identity is the PostgreSQL administrator; prod keeps its Entra group (the identity is a member).
-        ...(stack === "dev" ? { pgAdminPrincipalName: `id-pgwi-ci-deploy-${stack}`, pgAdminPrincipalType: "ServicePrincipal" } : {}),
-        apps: apps.map((app, i) => i === 0 ? { ...app, roleAssignments: [appExtraRole(stack)] } : app),
-    };
+    return { apps: apps.map((app, i) => i === 0 ? { ...app, roleAssignments: [appExtraRole(stack)] } : app) };
 }
 
 async function runBootstrap(): Promise<AzureMocks> {

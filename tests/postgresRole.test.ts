@@ -31,7 +31,7 @@ describe("PostgresRole", () => {
     it("connects as the Entra administrator with an Entra token over TLS, not as a superuser", async () => {
         const { mocks } = await build();
         const inputs = mocks.named(PROVIDER, "orders-postgres-admin").inputs;
-        expect(inputs).to.include({ host: FQDN, username: "ada@contoso.onmicrosoft.com", sslmode: "require", database: "postgres" });
+        expect(inputs).to.include({ host: FQDN, username: "ada@contoso.onmicrosoft.com", sslmode: "verify-full", database: "postgres" });
         expect(String(inputs.superuser)).to.equal("false");
         expect(String(inputs.port)).to.equal("5432");
     });

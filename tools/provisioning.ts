@@ -16,7 +16,7 @@ export interface ProvisioningModel {
 const BY_TYPE: [RegExp, number][] = [
     [/containerservice:ManagedCluster$/, 8 * 60],
     [/dbforpostgresql:Server$/, 10 * 60],
-    [/dbforpostgresql:(Configuration|FirewallRule|Administrator)$/, 60],
+    [/dbforpostgresql:(Configuration|FirewallRule|Administrator|AdministratorsMicrosoftEntra)$/, 60],
     [/dbforpostgresql:/, 60],
     [/operationalinsights:Workspace$/, 30],
     [/containerregistry:Registry$/, 45],
