@@ -23,7 +23,8 @@ function findBinDir(): string {
     throw new Error("PostgreSQL server binaries not found: `apt-get install postgresql` (Debian) or set PG_BIN to the directory holding initdb and pg_ctl");
 }
 
-function freePort(): Promise<number> {
+/** A TCP port on loopback nobody listens on right now (the test servers here and in fault/ bind to it). */
+export function freePort(): Promise<number> {
     return new Promise((resolve, reject) => {
         const srv = net.createServer();
         srv.once("error", reject);

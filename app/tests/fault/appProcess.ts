@@ -3,8 +3,8 @@
 import { spawn, spawnSync, type ChildProcess } from "child_process";
 import * as fs from "fs";
 import * as http from "http";
-import * as net from "net";
 import * as path from "path";
+import { freePort } from "../localPostgres";
 
 const APP = path.join(__dirname, "..", "..");
 const MAIN = path.join(APP, "dist", "main.js");
@@ -21,16 +21,6 @@ export function ensureBuilt(): void {
     }
 }
 
-export function freePort(): Promise<number> {
-    return new Promise((resolve, reject) => {
-        const srv = net.createServer();
-        srv.once("error", reject);
-        srv.listen(0, "127.0.0.1", () => {
-            const port = (srv.address() as net.AddressInfo).port;
-            srv.close(() => resolve(port));
-        });
-    });
-}
 
 export type LogLine = Record<string, unknown> & { msg: string; level: string };
 
