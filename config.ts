@@ -576,11 +576,24 @@ export function parseConfig(raw: Readonly<Record<string, string>>, stack: string
         });
     }
 
+    // A stack bootstrap/ made (createResourceGroup false) is deployed by an identity that may delegate roles only
+    // inside the stack's own resource group (bootstrap/grants.ts): an app role elsewhere would fail mid-deploy.
+    const createResourceGroup = v(() => r.boolean("createResourceGroup"));
+    if (createResourceGroup === false && namePrefix !== undefined && apps) {
+        const group = `/resourceGroups/${resourceNames(namePrefix, stack).resourceGroup}/`;
+        apps.forEach((app, i) => app?.roleAssignments.forEach((assignment, j) => {
+            if (!assignment.scope.toLowerCase().includes(group.toLowerCase())) {
+                problems.add(`apps[${i}].roleAssignments[${j}].scope`, assignment.scope, `must be a resource in the stack's own resource group `
+                    + `(…${group}…): the deploy identity of a CI-deployed stack may assign roles only there (bootstrap/grants.ts)`);
+            }
+        }));
+    }
+
     const config: StackConfig = {
         stack,
         location: v(() => r.string("location", /^[a-z][a-z0-9]+$/, "must be an Azure region name such as westeurope or eastus2")),
         namePrefix,
-        createResourceGroup: v(() => r.boolean("createResourceGroup")),
+        createResourceGroup: createResourceGroup!,
         // Not declared in Pulumi.yaml (Pulumi's config types have no object): absent means none.
         deployers: v(() => parseDeployers(r.isSet("deployers") ? r.json("deployers") : [])),
         aks: {

@@ -182,6 +182,10 @@ export const AZURE_ROLES = {
     acrPush: { id: "8311e382-0749-4cb8-b61a-304f252e45ec", name: "AcrPush" },
     acrPull: { id: "7f951dda-4ed3-4680-a7ca-43fe172d538d", name: "AcrPull" },
     keyVaultSecretsUser: { id: "4633458b-17de-408a-b874-0445c86b69e6", name: "Key Vault Secrets User" },
+    storageBlobDataReader: { id: "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1", name: "Storage Blob Data Reader" },
+    storageBlobDataContributor: { id: "ba92f5b4-2d11-453d-a403-e96b0029c9fe", name: "Storage Blob Data Contributor" },
+    serviceBusDataSender: { id: "69a216fc-b8fb-44d8-bc22-1f3c2cd27a39", name: "Azure Service Bus Data Sender" },
+    serviceBusDataReceiver: { id: "4f6d3b9b-027b-4f4c-9142-0e5a2a2247e0", name: "Azure Service Bus Data Receiver" },
     owner: { id: "8e3af657-a8ff-443c-a75c-2fe8c4bcb635", name: "Owner" },
     contributor: { id: "b24988ac-6180-42a0-ab88-20f7382dd24c", name: "Contributor" },
     userAccessAdministrator: { id: "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9", name: "User Access Administrator" },
@@ -192,9 +196,16 @@ export const AZURE_ROLES = {
 
 type AzureRole = (typeof AZURE_ROLES)[keyof typeof AZURE_ROLES];
 
-/** Every role the program assigns (D5): the only roles a role assignment may grant unless policy config adds one. */
+/**
+ * Every role the program assigns (D5): its own (Network Contributor, AcrPull; cluster-admin and AcrPush for a
+ * stack's `deployers`) and the extra roles config allows apps (components/programRoles.ts, ALLOWED_APP_ROLES) —
+ * the only roles a role assignment may grant unless policy config adds one. tests/roles.test.ts fails when the two
+ * lists differ.
+ */
 export const PROGRAM_ROLES: readonly AzureRole[] = [
-    AZURE_ROLES.networkContributor, AZURE_ROLES.aksRbacClusterAdmin, AZURE_ROLES.acrPush, AZURE_ROLES.acrPull, AZURE_ROLES.keyVaultSecretsUser,
+    AZURE_ROLES.networkContributor, AZURE_ROLES.aksRbacClusterAdmin, AZURE_ROLES.acrPush, AZURE_ROLES.acrPull,
+    AZURE_ROLES.keyVaultSecretsUser, AZURE_ROLES.storageBlobDataReader, AZURE_ROLES.storageBlobDataContributor,
+    AZURE_ROLES.serviceBusDataSender, AZURE_ROLES.serviceBusDataReceiver,
 ];
 
 /**

@@ -95,6 +95,7 @@ export const BAD_INPUTS: [string, Record<string, unknown>, string, string, strin
     ["location", { location: undefined }, "(not set)", "this key is required"],
     ["namePrefix", { namePrefix: "Pg_WI" }, '"Pg_WI"', "2-10 lower-case letters or digits"],
     ["createResourceGroup", { createResourceGroup: "no" }, '"no"', "must be true or false"],
+    ["apps[0].roleAssignments[0].scope", { createResourceGroup: false, apps: [{ name: "demo", roleAssignments: [{ scope: "/subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590/resourceGroups/rg-shared/providers/Microsoft.KeyVault/vaults/kv-shared", roleDefinitionId: "4633458b-17de-408a-b874-0445c86b69e6" }] }] }, '"/subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590/resourceGroups/rg-shared/providers/Microsoft.KeyVault/vaults/kv-shared"', "must be a resource in the stack's own resource group"],
     ["deployers", { deployers: { objectId: "5a7c3a8e-0f0d-4c3b-9d57-3c1a2b4e5f60" } }, '{"objectId":"5a7c3a8e-0f0d-4c3b-9d57-3c1a2b4e5f60"}', "a list of {objectId, principalType}"],
     ["deployers[0].objectId", { deployers: [{ objectId: "me", principalType: "User" }] }, '"me"', "an Entra object id (a GUID)"],
     ["deployers[0].principalType", { deployers: [{ objectId: "5a7c3a8e-0f0d-4c3b-9d57-3c1a2b4e5f60", principalType: "Person" }] }, '"Person"', "one of User, Group, ServicePrincipal"],
