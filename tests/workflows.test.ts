@@ -103,15 +103,40 @@ describe("workflows: the facts that matter", () => {
         expect(pr.jobs.preview.if).to.equal("github.event.pull_request.head.repo.full_name == github.repository");
     });
 
-    it("pull requests preview dev only (D2), with the policy pack, posting the result on the pull request", () => {
+    it("pull requests preview dev only (D2), with the policy pack", () => {
         expect(pr.jobs.preview.strategy).to.equal(undefined);
         const steps = Object.values<any>(preview.jobs).flatMap(pulumiSteps);
         expect(steps).to.have.length(1);
-        expect(steps[0]).to.include({ stack: "dev", "comment-on-pr": "true", "client-id": `\${{ vars.${clientIdVariable("preview", "dev")} }}` });
+        expect(steps[0]).to.include({ stack: "dev", "client-id": `\${{ vars.${clientIdVariable("preview", "dev")} }}` });
         expect(JSON.stringify([pr, preview])).to.not.match(/prod/i);
         const pulumiAction = action.runs.steps.find((s: any) => String(s.uses).startsWith("pulumi/actions@"));
         expect(pulumiAction.with).to.include({ policyPacks: "policy", refresh: "${{ inputs.refresh == 'true' }}" });
         expect(action.inputs.refresh.default).to.equal("false");
+    });
+
+    // D2: the PR comment is posted by a job that runs none of the PR's code; the job that does run it cannot write.
+    it("the job that runs the pull request's code cannot write to the pull request, and never comments itself", () => {
+        expect(preview.jobs.preview.permissions).to.deep.equal({ contents: "read", "id-token": "write" });
+        const pulumiAction = action.runs.steps.find((s: any) => String(s.uses).startsWith("pulumi/actions@"));
+        expect(pulumiAction.with["comment-on-pr"]).to.equal(false);
+        expect(action.inputs).to.not.have.property("comment-on-pr");
+    });
+
+    it("a separate job posts the preview: no checkout, no action of this repository, no install, only pull-requests: write", () => {
+        const comment = preview.jobs.comment;
+        expect(comment.needs).to.equal("preview");
+        expect(comment.permissions).to.deep.equal({ "pull-requests": "write" });
+        expect(usesOf(comment)).to.deep.equal([]);
+        const script = comment.steps.map((s: any) => s.run ?? "").join("\n");
+        expect(script).to.not.match(/\b(npm|npx|node|git)\b|^\s*pulumi\b/m);
+        // The preview text reaches the script through the environment, never spliced into it.
+        expect(script).to.not.contain("${{");
+        expect(comment.steps[0].env.PREVIEW).to.equal("${{ needs.preview.outputs.preview }}");
+    });
+
+    it("the pull request passes the preview only the secrets it needs, never all of them", () => {
+        expect(pr.jobs.preview).to.not.have.property("secrets", "inherit");
+        expect(Object.keys(pr.jobs.preview.secrets).sort()).to.deep.equal(["PULUMI_ACCESS_TOKEN", "PULUMI_CONFIG_PASSPHRASE"]);
     });
 
     it("tests run before any preview or deploy", () => {
