@@ -234,7 +234,7 @@ function toIp(n: number): string {
 // One rule, one home: the policy pack and the program judge images by the same function (policy/rules.ts imports
 // nothing, so the program can share it).
 export { isPinnedImage } from "./policy/rules";
-import { isPinnedImage } from "./policy/rules";
+import { ipv4ToNumber, isPinnedImage } from "./policy/rules";
 
 /**
  * IPv4 blocks that are never a public source address (IANA's special-purpose registry, RFC 6890: "not globally
@@ -259,9 +259,8 @@ export const NON_PUBLIC_RANGES: readonly [cidr: string, what: string][] = [
     ["240.0.0.0/4", "reserved"],
 ];
 
-function ipNumber(ip: string): number {
-    return ip.split(".").reduce((acc, o) => acc * 256 + Number(o), 0);
-}
+/** Only ever called on addresses parseCidr produced, so always a number. */
+const ipNumber = (ip: string): number => ipv4ToNumber(ip)!;
 
 /** The non-public block `cidr` overlaps, as "<block> (<what>)", or undefined for a public range. */
 export function nonPublicRange(cidr: string): string | undefined {

@@ -5,7 +5,8 @@ import { roleDefinitionId } from "../components/azureRoles";
 import { chainedFederatedCredentials } from "../components/federatedCredentials";
 
 /** The issuer of GitHub Actions' OIDC tokens. */
-export const GITHUB_ISSUER = "https://token.actions.githubusercontent.com";
+export { GITHUB_ACTIONS_ISSUER as GITHUB_ISSUER } from "../policy/rules";
+import { GITHUB_ACTIONS_ISSUER as GITHUB_ISSUER } from "../policy/rules";
 
 export interface CiRoleAssignment {
     /** ARM id of what the role applies to (a resource group, a container, a vault). */

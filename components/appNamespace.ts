@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
+import { POD_SECURITY_LABELS } from "../policy/rules";
 
 export interface AppNamespaceArgs {
     /** Namespace name; every app configured with it runs here. */
@@ -34,9 +35,8 @@ export class AppNamespace extends pulumi.ComponentResource {
                 name: args.namespace,
                 labels: {
                     ...labels,
-                    "pod-security.kubernetes.io/enforce": "restricted",
-                    "pod-security.kubernetes.io/audit": "restricted",
-                    "pod-security.kubernetes.io/warn": "restricted",
+                    // Pod Security "restricted", enforced, audited and warned: the labels the policy pack requires.
+                    ...POD_SECURITY_LABELS,
                 },
             },
         }, { parent: this, aliases: formerly("namespace") });

@@ -1,12 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 
-/** ServiceAccount annotation the workload identity webhook reads to pick the managed identity. */
-export const CLIENT_ID_ANNOTATION = "azure.workload.identity/client-id";
+/** The webhook's ServiceAccount annotation and pod label, as the policy pack checks them (one rule, one home). */
+export { CLIENT_ID_ANNOTATION, USE_LABEL } from "../policy/rules";
+import { CLIENT_ID_ANNOTATION, USE_LABEL } from "../policy/rules";
 /** ServiceAccount annotation naming the identity's tenant. */
 export const TENANT_ID_ANNOTATION = "azure.workload.identity/tenant-id";
-/** Pod label that makes the webhook project the token and inject AZURE_* variables. */
-export const USE_LABEL = "azure.workload.identity/use";
 /** UID/GID the containers run as: distroless "nonroot", the user the app image declares. */
 export const RUN_AS_ID = 65532;
 /** The port the app image serves HTTP on. */

@@ -2,7 +2,8 @@ import * as pulumi from "@pulumi/pulumi";
 import * as managedidentity from "@pulumi/azure-native/managedidentity";
 
 /** The audience Entra ID expects on an external token it exchanges. */
-export const TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange";
+export { TOKEN_EXCHANGE_AUDIENCE } from "../policy/rules";
+import { TOKEN_EXCHANGE_AUDIENCE } from "../policy/rules";
 
 export interface FederatedTrust {
     /** Credential name, unique per identity (3-120 letters, digits, '-', '_'). */

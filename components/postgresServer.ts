@@ -32,17 +32,9 @@ export function standbyZoneFor(mode: PgHighAvailability, primaryZone?: string, s
     }
 }
 
-/**
- * Server parameters set on every server: TLS only (1.2+), connection auditing and brute-force throttling.
- * Values are Azure's spelling.
- */
-export const SERVER_PARAMETERS: Readonly<Record<string, string>> = {
-    "require_secure_transport": "on",
-    "ssl_min_protocol_version": "TLSv1.2",
-    "log_connections": "on",
-    "log_disconnections": "on",
-    "connection_throttle.enable": "on",
-};
+/** Server parameters set on every server, the very ones the policy pack enforces (one rule, one home). */
+export { SERVER_PARAMETERS } from "../policy/rules";
+import { SERVER_PARAMETERS } from "../policy/rules";
 
 export interface EntraAdministrator {
     /** Object id of the Entra principal. */

@@ -15,10 +15,9 @@ export function conninfoValue(value: string): string {
     return `'${value.replace(/[\\']/g, c => `\\${c}`)}'`;
 }
 
-/** A SQL string literal: single quotes, doubled inside. */
-export function sqlLiteral(value: string): string {
-    return `'${value.replace(/'/g, "''")}'`;
-}
+/** A SQL string literal: single quotes, doubled inside (the one quoting the role SQL uses too). */
+export { quoteLiteral as sqlLiteral } from "../components/postgresRoleSql";
+import { quoteLiteral as sqlLiteral } from "../components/postgresRoleSql";
 
 /** A word for a POSIX shell's double quotes: `$`, backquote, `"` and `\` escaped. */
 export function shellDoubleQuoted(value: string): string {
