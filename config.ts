@@ -3,7 +3,7 @@
 // (`pulumi config` documents itself); this module requires every declared key and never invents defaults,
 // so there is exactly one place a default is written down.
 import * as pulumi from "@pulumi/pulumi";
-import { allowedAppRolesText, isAllowedAppRole } from "./components/programRoles";
+import { allowedAppRolesText, isAllowedAppRole } from "./lib/programRoles";
 
 export const PROJECT = "aks-pg-passwordless";
 
@@ -809,7 +809,7 @@ function parseRoleAssignments(value: unknown, key: string): AppRoleAssignment[] 
             || !(GUID.test(roleDefinitionId) || /^\/subscriptions\/[^/]+\/providers\/Microsoft\.Authorization\/roleDefinitions\/[0-9a-f-]{36}$/i.test(roleDefinitionId))) {
             throw new ConfigError(`${itemKey}.roleDefinitionId`, roleDefinitionId, "must be a role definition GUID or /subscriptions/<id>/providers/Microsoft.Authorization/roleDefinitions/<GUID>");
         }
-        // D5: the deploy identities may delegate only the roles components/programRoles.ts lists; anything else
+        // D5: the deploy identities may delegate only the roles lib/programRoles.ts lists; anything else
         // would fail halfway through a CI deploy with AuthorizationFailed.
         if (!isAllowedAppRole(roleDefinitionId)) {
             throw new ConfigError(`${itemKey}.roleDefinitionId`, roleDefinitionId, `must be one of the roles the deploy identities may assign: ${allowedAppRolesText()}`);

@@ -5,7 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as authorization from "@pulumi/azure-native/authorization";
 import * as resources from "@pulumi/azure-native/resources";
 import { loadConfig, PROJECT, resourceNames } from "./config";
-import { adminMismatch } from "./components/deployerCheck";
+import { adminMismatch } from "./lib/deployerCheck";
 import { AksCluster } from "./components/aksCluster";
 import { AppImage } from "./components/appImage";
 import { AppNamespace } from "./components/appNamespace";

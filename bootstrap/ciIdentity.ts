@@ -1,8 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as authorization from "@pulumi/azure-native/authorization";
 import * as managedidentity from "@pulumi/azure-native/managedidentity";
-import { roleDefinitionId } from "../components/azureRoles";
-import { chainedFederatedCredentials } from "../components/federatedCredentials";
+import { roleDefinitionId } from "../lib/azureRoles";
+import { chainedFederatedCredentials } from "../lib/federatedCredentials";
 
 /** The issuer of GitHub Actions' OIDC tokens. */
 export { GITHUB_ACTIONS_ISSUER as GITHUB_ISSUER } from "../policy/rules";

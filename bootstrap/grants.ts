@@ -1,7 +1,7 @@
 // What each CI identity holds on its own stack's resource group, and why. index.ts places these; the README's
 // "First deploy" table and tests/permissions.test.ts read them from here.
-import { BUILTIN_ROLES as ROLES } from "../components/azureRoles";
-import { delegationCondition } from "../components/programRoles";
+import { BUILTIN_ROLES as ROLES } from "../lib/azureRoles";
+import { delegationCondition } from "../lib/programRoles";
 
 /**
  * The custom role that lets the pipeline lock but never unlock (D4). Contributor's NotActions exclude
@@ -26,7 +26,7 @@ export const DEPLOY_GRANTS: readonly Grant[] = Object.freeze([
     { role: "lockWriter", description: "pulumi up creates the CanNotDelete lock on the prod server; it cannot remove it" },
     {
         role: ROLES.rbacAdministrator, condition: delegationCondition(),
-        description: "pulumi up assigns the program's listed roles (components/programRoles.ts) to the stack's managed identities",
+        description: "pulumi up assigns the program's listed roles (lib/programRoles.ts) to the stack's managed identities",
     },
     { role: ROLES.aksRbacClusterAdmin, description: "pulumi up creates the stack's Kubernetes objects; granted here, long before the cluster exists" },
     { role: ROLES.acrPush, description: "pulumi up pushes the app image to the stack's registry" },

@@ -6,7 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as authorization from "@pulumi/azure-native/authorization";
 import * as resources from "@pulumi/azure-native/resources";
 import { resourceNames } from "../config";
-import { BUILTIN_ROLES as ROLES } from "../components/azureRoles";
+import { BUILTIN_ROLES as ROLES } from "../lib/azureRoles";
 import { CiIdentity, CiRoleAssignment } from "./ciIdentity";
 import { loadBootstrapConfig } from "./config";
 import { DEPLOY_GRANTS, Grant, LOCK_WRITER_ACTIONS, PREVIEW_GRANTS } from "./grants";

@@ -5,10 +5,10 @@ import * as managedidentity from "@pulumi/azure-native/managedidentity";
 import * as network from "@pulumi/azure-native/network";
 import * as k8s from "@pulumi/kubernetes";
 import type { AksTier, DeployerConfig, KubeloginMode } from "../config";
-import { BUILTIN_ROLES, roleDefinitionId } from "./azureRoles";
-import { aksServerId, clusterEndpoint, kubeconfigForLoginMode, tokenKubeconfig } from "./kubeconfig";
-import { waitForKubernetesAccess } from "./kubernetesAccess";
-import { containerInsightsDataCollection, diagnosticsToWorkspace } from "./logAnalytics";
+import { BUILTIN_ROLES, roleDefinitionId } from "../lib/azureRoles";
+import { aksServerId, clusterEndpoint, kubeconfigForLoginMode, tokenKubeconfig } from "../lib/kubeconfig";
+import { waitForKubernetesAccess } from "../lib/kubernetesAccess";
+import { containerInsightsDataCollection, diagnosticsToWorkspace } from "../lib/diagnostics";
 
 export interface AksClusterArgs {
     /** Resource group the cluster, its egress IP and its control-plane identity live in. */

@@ -4,9 +4,9 @@ import * as authorization from "@pulumi/azure-native/authorization";
 import * as containerregistry from "@pulumi/azure-native/containerregistry";
 import * as dockerbuild from "@pulumi/docker-build";
 import type { AcrSku, DeployerConfig } from "../config";
-import { ACR_TOKEN_USERNAME, exchangeForAcrRefreshToken } from "./acrToken";
-import { BUILTIN_ROLES, roleDefinitionId } from "./azureRoles";
-import { globalNameSuffix } from "./globalNameSuffix";
+import { ACR_TOKEN_USERNAME, exchangeForAcrRefreshToken } from "../lib/acrToken";
+import { BUILTIN_ROLES, roleDefinitionId } from "../lib/azureRoles";
+import { globalNameSuffix } from "../lib/globalNameSuffix";
 
 export interface AppImageArgs {
     /** Resource group of the registry. */

@@ -3,7 +3,7 @@ import * as authorization from "@pulumi/azure-native/authorization";
 import * as postgresql from "@pulumi/postgresql";
 import {
     APP_DATABASE_PRIVILEGES, AZURE_ADMIN_GROUP, ENTRA_LABEL_PROVIDER, entraServiceLabelText,
-} from "./postgresRoleSql";
+} from "../lib/postgresRoleSql";
 
 /** The Entra resource Azure Database for PostgreSQL accepts tokens for (scope `<resource>/.default`). */
 export const OSSRDBMS_RESOURCE = "https://ossrdbms-aad.database.windows.net";

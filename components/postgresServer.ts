@@ -1,9 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as authorization from "@pulumi/azure-native/authorization";
 import * as dbforpostgresql from "@pulumi/azure-native/dbforpostgresql";
-import { ArmPatch } from "./armPatch";
-import { globalNameSuffix } from "./globalNameSuffix";
-import { diagnosticsToWorkspace } from "./logAnalytics";
+import { ArmPatch } from "../lib/armPatch";
+import { globalNameSuffix } from "../lib/globalNameSuffix";
+import { diagnosticsToWorkspace } from "../lib/diagnostics";
 import { parseCidr, type EntraPrincipalType, type PgHighAvailability, type PgSkuTier } from "../config";
 
 /** PostgreSQL's port on Azure Database for PostgreSQL Flexible Server. */
@@ -172,7 +172,7 @@ export class PostgresServer extends pulumi.ComponentResource {
                 },
             },
             // Minted once the server exists, so a long create does not outlive it (in CI, the azure-native provider
-            // fetches a fresh GitHub OIDC token for it; see components/kubeconfig.ts, tokenKubeconfig).
+            // fetches a fresh GitHub OIDC token for it; see lib/kubeconfig.ts, tokenKubeconfig).
             armToken: pulumi.secret(server.id.apply(async () => (await authorization.getClientToken({}, { parent: this })).token)),
         }, { parent: this });
 

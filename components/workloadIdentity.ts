@@ -1,8 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as authorization from "@pulumi/azure-native/authorization";
 import * as managedidentity from "@pulumi/azure-native/managedidentity";
-import { roleDefinitionId } from "./azureRoles";
-import { chainedFederatedCredentials, TOKEN_EXCHANGE_AUDIENCE } from "./federatedCredentials";
+import { roleDefinitionId } from "../lib/azureRoles";
+import { chainedFederatedCredentials, TOKEN_EXCHANGE_AUDIENCE } from "../lib/federatedCredentials";
 
 export { TOKEN_EXCHANGE_AUDIENCE };
 

@@ -16,8 +16,8 @@ export function conninfoValue(value: string): string {
 }
 
 /** A SQL string literal: single quotes, doubled inside (the one quoting the role SQL uses too). */
-export { quoteLiteral as sqlLiteral } from "../components/postgresRoleSql";
-import { quoteLiteral as sqlLiteral } from "../components/postgresRoleSql";
+export { quoteLiteral as sqlLiteral } from "./postgresRoleSql";
+import { quoteLiteral as sqlLiteral } from "./postgresRoleSql";
 
 /** A word for a POSIX shell's double quotes: `$`, backquote, `"` and `\` escaped. */
 export function shellDoubleQuoted(value: string): string {

@@ -198,7 +198,7 @@ type AzureRole = (typeof AZURE_ROLES)[keyof typeof AZURE_ROLES];
 
 /**
  * Every role the program assigns (D5): its own (Network Contributor, AcrPull; cluster-admin and AcrPush for a
- * stack's `deployers`) and the extra roles config allows apps (components/programRoles.ts, ALLOWED_APP_ROLES) —
+ * stack's `deployers`) and the extra roles config allows apps (lib/programRoles.ts, ALLOWED_APP_ROLES) —
  * the only roles a role assignment may grant unless policy config adds one. tests/roles.test.ts fails when the two
  * lists differ.
  */

@@ -1,9 +1,9 @@
 import { expect } from "chai";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { exchangeForAcrRefreshToken } from "../components/acrToken";
+import { exchangeForAcrRefreshToken } from "../lib/acrToken";
 import { AppImage, AppImageArgs } from "../components/appImage";
-import { BUILTIN_ROLES } from "../components/azureRoles";
+import { BUILTIN_ROLES } from "../lib/azureRoles";
 import { AcrExchangeDouble, DEPLOYER_ARM_TOKEN, DEPLOYER_OBJECT_ID, IMAGE_DIGEST, promiseOf, SUBSCRIPTION_ID, TENANT_ID } from "./mocks";
 import { ROOT, underMocks } from "./harness";
 

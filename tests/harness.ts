@@ -64,7 +64,7 @@ export function stackConfig(stack: string, overrides: Record<string, unknown> = 
  * Who runs `pulumi up` for `stack`, as the README sets it up: a stack that lists `deployers` (a person's own) is
  * run by the first of them; a CI stack whose PostgreSQL administrator is a service principal is run by that very
  * identity (its deploy identity, README "Set up CI"); with a group administrator, by a member of the group.
- * The program checks this at start (components/deployerCheck.ts), so tests must run as someone who may.
+ * The program checks this at start (lib/deployerCheck.ts), so tests must run as someone who may.
  */
 export function runnerFor(stack: string, overrides: Record<string, unknown> = {}): { objectId: string; clientId: string } {
     const values = stackValues(stack, overrides);

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import * as yaml from "js-yaml";
-import { aksServerId, clusterEndpoint, kubeconfigForLoginMode, tokenKubeconfig } from "../components/kubeconfig";
+import { aksServerId, clusterEndpoint, kubeconfigForLoginMode, tokenKubeconfig } from "../lib/kubeconfig";
 import { AKS_SERVER_ID, aksUserKubeconfig, TENANT_ID } from "./mocks";
 
 function execOf(kubeconfig: string): { args: string[]; interactiveMode: string; command: string } {

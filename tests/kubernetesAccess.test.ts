@@ -8,7 +8,7 @@ import * as https from "https";
 import { AddressInfo } from "net";
 import * as os from "os";
 import * as path from "path";
-import { waitForKubernetesAccess } from "../components/kubernetesAccess";
+import { waitForKubernetesAccess } from "../lib/kubernetesAccess";
 
 interface FakeApiServer {
     url: string;

@@ -7,8 +7,8 @@ import * as path from "path";
 import { expect } from "chai";
 import * as fs from "fs";
 import * as yaml from "js-yaml";
-import { BUILTIN_ROLES } from "../components/azureRoles";
-import { ALLOWED_APP_ROLES, isAllowedAppRole, PROGRAM_ROLES, roleGuid } from "../components/programRoles";
+import { BUILTIN_ROLES } from "../lib/azureRoles";
+import { ALLOWED_APP_ROLES, isAllowedAppRole, PROGRAM_ROLES, roleGuid } from "../lib/programRoles";
 import { BOOTSTRAP_PROJECT } from "../bootstrap/config";
 import { AzureMocks, SUBSCRIPTION_ID } from "./mocks";
 import { freshProjectModules, ROOT, runProgram, stackConfig, underMocks } from "./harness";
@@ -207,7 +207,7 @@ export function needsOf(mocks: AzureMocks): Need[] {
             needs.push({ what, action: kubernetesDataAction(r.type, "write"), scope: cluster.id, data: true });
             needs.push({ what, action: kubernetesDataAction(r.type, "delete"), scope: cluster.id, data: true });
         } else if (r.type === "pulumi-nodejs:dynamic:Resource" && typeof r.inputs.resourceType === "string" && r.inputs.body) {
-            // components/armPatch.ts: a follow-up PATCH of an existing resource (the maintenance window) is its write.
+            // lib/armPatch.ts: a follow-up PATCH of an existing resource (the maintenance window) is its write.
             needs.push({ what, action: `${r.inputs.resourceType}/write`, scope: r.inputs.resourceId });
         } else if (r.type === "docker-build:index:Image" && r.inputs.push) {
             needs.push({ what, action: "Microsoft.ContainerRegistry/registries/push/write", scope: registry.id });
@@ -297,7 +297,7 @@ describe("permissions: each deploy identity can do what its stack's program asks
             expect([...new Set(missing)], `deploy-${stack} lacks:\n  ${[...new Set(missing)].join("\n  ")}\n`).to.deep.equal([]);
         });
 
-        it(`${stack}: the program assigns only roles listed in components/programRoles.ts, to the listed principal type and kind of resource`, () => {
+        it(`${stack}: the program assigns only roles listed in lib/programRoles.ts, to the listed principal type and kind of resource`, () => {
             const listed = [...PROGRAM_ROLES, ...ALLOWED_APP_ROLES];
             for (const a of programs[stack].ofType("azure-native:authorization:RoleAssignment")) {
                 const guid = roleGuid(a.inputs.roleDefinitionId);

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
 import { OSSRDBMS_RESOURCE, PostgresRole, PostgresRoleArgs } from "../components/postgresRole";
-import { appDatabaseStatements } from "../components/postgresRoleSql";
+import { appDatabaseStatements } from "../lib/postgresRoleSql";
 import { principalIdFor, promiseOf, tokenClaims } from "./mocks";
 import { underMocks } from "./harness";
 

@@ -2,8 +2,8 @@
 // imports nothing) keeps its copy; this test is what keeps the two from drifting, so that a role config accepts is
 // never refused by the pack in CI, and the pack never allows a role the program would not assign.
 import { expect } from "chai";
-import { BUILTIN_ROLES } from "../components/azureRoles";
-import { ALLOWED_APP_ROLES, PROGRAM_ROLES } from "../components/programRoles";
+import { BUILTIN_ROLES } from "../lib/azureRoles";
+import { ALLOWED_APP_ROLES, PROGRAM_ROLES } from "../lib/programRoles";
 import { PROGRAM_ROLES as PACK_ROLES } from "../policy/rules";
 
 describe("roles: the program and the policy pack allow the same roles (D5)", () => {

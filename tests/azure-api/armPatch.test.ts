@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { ARM_ENDPOINT, armPatchProvider, patchArmResource } from "../../components/armPatch";
+import { ARM_ENDPOINT, armPatchProvider, patchArmResource } from "../../lib/armPatch";
 
 const SERVER_ID = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.DBforPostgreSQL/flexibleServers/psql-x";
 const MONITOR = "https://management.azure.com/subscriptions/s/providers/Microsoft.DBforPostgreSQL/locations/westeurope/azureAsyncOperation/op-1";

@@ -4,7 +4,7 @@
 import { expect } from "chai";
 import { Client } from "pg";
 import { PostgresRole } from "../../components/postgresRole";
-import { appDatabaseStatements, AZURE_ADMIN_GROUP, entraServiceLabelText, ENTRA_LABEL_PROVIDER } from "../../components/postgresRoleSql";
+import { appDatabaseStatements, AZURE_ADMIN_GROUP, entraServiceLabelText, ENTRA_LABEL_PROVIDER } from "../../lib/postgresRoleSql";
 import { underMocks } from "../harness";
 import { principalIdFor } from "../mocks";
 import { Catalogs, catalogs } from "./catalogs";

@@ -20,7 +20,7 @@ export const BUILTIN_ROLES = {
     storageBlobDataContributor: "ba92f5b4-2d11-453d-a403-e96b0029c9fe",
     storageBlobDelegator: "db58b8e5-c6ad-4a2a-8342-4190687cbf4a",
     keyVaultCryptoUser: "12338af0-0e69-4776-bea7-57ae8d297424",
-    // Extra roles apps may be given (components/programRoles.ts, ALLOWED_APP_ROLES):
+    // Extra roles apps may be given (lib/programRoles.ts, ALLOWED_APP_ROLES):
     keyVaultSecretsUser: "4633458b-17de-408a-b874-0445c86b69e6",
     serviceBusDataSender: "69a216fc-b8fb-44d8-bc22-1f3c2cd27a39",
     serviceBusDataReceiver: "4f6d3b9b-027b-4f4c-9142-0e5a2a2247e0",
