@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as authorization from "@pulumi/azure-native/authorization";
 import * as managedidentity from "@pulumi/azure-native/managedidentity";
 import { roleDefinitionId } from "../lib/azureRoles";
+import type { AzureScope } from "../lib/azureScope";
 import { chainedFederatedCredentials, TOKEN_EXCHANGE_AUDIENCE } from "../lib/federatedCredentials";
 
 export { TOKEN_EXCHANGE_AUDIENCE };
@@ -18,11 +19,7 @@ export interface ExtraRoleAssignment {
     roleDefinitionId: string;
 }
 
-export interface WorkloadIdentityArgs {
-    /** Resource group of the managed identity. */
-    resourceGroupName: pulumi.Input<string>;
-    /** Azure region of the managed identity. */
-    location: pulumi.Input<string>;
+export interface WorkloadIdentityArgs extends AzureScope {
     /** Managed identity name; the app's PostgreSQL role is named after it. */
     identityName: string;
     /** Kubernetes namespace the app runs in. This component is the single source of truth for it. */
@@ -36,9 +33,7 @@ export interface WorkloadIdentityArgs {
     /** Subscription that owns the role definitions in `roleAssignments`. */
     subscriptionId: pulumi.Input<string>;
     /** Extra Azure roles for this identity, each on one resource; default none. */
-    roleAssignments?: ExtraRoleAssignment[];
-    /** Tags for the managed identity. */
-    tags?: Record<string, string>;
+    roleAssignments?: readonly ExtraRoleAssignment[];
 }
 
 /**
