@@ -48,16 +48,16 @@ export = async () => {
 
     const apps = config.apps.map(app => {
         const identity = new WorkloadIdentity(`${app.name}-identity`, { ...scope, identityName: names.appIdentity(app.name),
-            namespace: app.namespace, serviceAccountName: app.serviceAccount, oidcIssuerUrl: cluster.oidcIssuerUrl, subscriptionId,
+            serviceAccount: { namespace: app.namespace, name: app.serviceAccount, issuers: [cluster.oidcIssuerUrl] }, subscriptionId,
             roleAssignments: app.roleAssignments });
         const role = new PostgresRole(`${app.name}-postgres`, { host: postgres.fqdn, port: postgres.port, adminLogin: postgres.adminLogin,
             roleName: identity.name, principalId: identity.principalId, databaseName: app.database, protect: config.protectData });
         const workload = new AppWorkload(`${app.name}-workload`, { appName: app.name, namespace: namespaces.get(app.namespace)!.name,
-            serviceAccountName: identity.serviceAccountName, clientId: identity.clientId, tenantId: identity.tenantId,
+            serviceAccountName: app.serviceAccount, clientId: identity.clientId, tenantId: identity.tenantId,
             image: app.image ?? builtImage!.imageRef, replicas: app.replicas, highAvailability: config.workloadHighAvailability,
             pgHost: postgres.fqdn, pgPort: postgres.port, pgUser: role.roleName, pgDatabase: role.databaseName }, { providers: [cluster.provider] });
         return [app.name, { clientId: identity.clientId, principalId: identity.principalId, role: role.roleName,
-            database: role.databaseName, namespace: identity.namespace, serviceAccount: identity.serviceAccountName,
+            database: role.databaseName, namespace: app.namespace, serviceAccount: app.serviceAccount, subject: identity.subject,
             checkJob: workload.checkJobName, psql: pulumi.all([postgres.fqdn, postgres.port, postgres.adminLogin, role.roleName])
                 .apply(([host, port, admin, roleName]) => psqlHint(host, port, admin, roleName)) }] as const;
     });
