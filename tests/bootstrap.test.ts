@@ -212,6 +212,15 @@ describe("bootstrap: per-stack state, secrets keys and the prod preview identity
         });
     }
 
+    it("the only grant of preview-dev whose scope contains prod's state is Storage Blob Delegator, which reads no data", () => {
+        const over = rolesOf(mocks, "preview-dev").filter(r => reaches(r.inputs.scope, container("prod")) || reaches(r.inputs.scope, key("prod")));
+        expect(over.map(r => [r.inputs.roleDefinitionId, r.inputs.scope])).to.deep.equal([[roleId(BUILTIN_ROLES.storageBlobDelegator), ACCOUNT]]);
+        // Microsoft's definition (built-in roles → Storage): one action, generateUserDelegationKey, and no data actions. A
+        // user-delegation SAS it signs carries at most the signer's own data rights ("Create a user delegation SAS"),
+        // which are on dev's container only.
+        expect(BUILTIN_ROLES.storageBlobDelegator).to.equal("db58b8e5-c6ad-4a2a-8342-4190687cbf4a");
+    });
+
     it("the preview identities only read state; the deploy identities write it", () => {
         const stateRole = (identity: string) => rolesOf(mocks, identity).filter(r => r.inputs.scope.includes("/containers/")).map(r => r.inputs.roleDefinitionId);
         expect(stateRole("preview-dev")).to.deep.equal([roleId(BUILTIN_ROLES.storageBlobDataReader)]);

@@ -180,10 +180,9 @@ describe("workflows: the facts that matter", () => {
     it("nothing refreshes but a hand-started prod deploy asked to (the lock procedure's last step)", () => {
         expect(pulumiSteps(preview.jobs.preview)[0].refresh).to.equal(undefined);
         expect(pulumiSteps(deploy.jobs.dev)[0].refresh).to.equal(undefined);
-        // The prod preview shows what the refreshing up will do.
-        for (const name of ["prod-preview", "prod"]) {
-            expect(pulumiSteps(deploy.jobs[name])[0].refresh).to.equal("${{ github.event_name == 'workflow_dispatch' && inputs.refresh }}");
-        }
+        // The prod preview never refreshes: preview-prod holds no database role for the PostgreSQL provider to read with.
+        expect(pulumiSteps(deploy.jobs["prod-preview"])[0].refresh).to.equal(undefined);
+        expect(pulumiSteps(deploy.jobs.prod)[0].refresh).to.equal("${{ github.event_name == 'workflow_dispatch' && inputs.refresh }}");
         expect(deploy.on.workflow_dispatch.inputs.refresh).to.include({ type: "boolean", default: false });
     });
 
@@ -244,6 +243,24 @@ describe("workflows: prod only through its gate (D2)", () => {
         // The only job that runs `up` of prod is the one in the prod environment (required reviewers).
         const prodUps = signingJobs.filter(([, job]) => pulumiSteps(job).some(w => w.command === "up" && w.stack === "prod"));
         expect(prodUps.map(([name]) => name)).to.deep.equal(["prod"]);
+    });
+
+    it("no workflow but deploy.yml's prod job names deploy-prod's client id, and no pull-request job names any prod identity", () => {
+        const deployProd = `vars.${clientIdVariable("deploy", "prod")}`;
+        for (const file of files) {
+            const doc = load(file);
+            for (const [name, job] of Object.entries<any>(doc.jobs ?? {})) {
+                const text = JSON.stringify(job);
+                const isProdJob = file.endsWith(DEPLOY_WORKFLOW) && name === "prod";
+                expect(text.includes(deployProd), `${path.basename(file)}/${name}`).to.equal(isProdJob);
+                if (isProdJob) {
+                    expect(job.environment).to.equal("prod");
+                }
+            }
+        }
+        expect(JSON.stringify([pr, preview])).to.not.match(/PREVIEW_PROD|DEPLOY_PROD/);
+        // No pull-request job runs in an environment, so none can reach an environment's secrets (prod's passphrase).
+        expect([...Object.values<any>(pr.jobs), ...Object.values<any>(preview.jobs)].map(j => j.environment)).to.deep.equal([undefined, undefined, undefined, undefined]);
     });
 
     it("the preview and the up check out the same commit", () => {
