@@ -429,6 +429,17 @@ describe("workflows: the repository set-up comes from the one subject template (
         }
     });
 
+    it("creates the prod-preview environment the prod preview job runs in, deployable from main only, before prod's", () => {
+        const env = deploy.jobs["prod-preview"].environment;
+        expect(env).to.equal(gatedPreviewEnvironment("prod"));
+        const put = commands.findIndex(c => c.includes(`/environments/${env} `));
+        expect(body(commands[put])).to.deep.equal({ deployment_branch_policy: { protected_branches: false, custom_branch_policies: true } });
+        expect(commands[put + 1]).to.equal(`gh api -X POST repos/${repo}/environments/${env}/deployment-branch-policies -f name=main -f type=branch`);
+        expect(put).to.be.lessThan(commands.findIndex(c => c.includes("/environments/prod ")));
+        // dev, previewed by pull requests, has no gated preview environment.
+        expect(commands.some(c => c.includes("/environments/dev-preview"))).to.equal(false);
+    });
+
     it("points pull-request.yml's preview call at the repository, changing nothing else", () => {
         const text = fs.readFileSync(path.join(WORKFLOWS, "pull-request.yml"), "utf8");
         const rewritten = withPreviewRepository(text, repo);
