@@ -1,6 +1,29 @@
-// IPv4 address-plan arithmetic: plain functions the network settings are validated with, tested without mocks.
+// IPv4 address arithmetic: plain functions config validation and the network settings use, tested without mocks.
 // Addresses are read by policy/rules.ts's ipv4ToNumber (one parser for the program and the policy pack).
 import { ipv4ToNumber } from "../policy/rules";
+
+/** Parses IPv4 CIDR notation; returns the first and last address, or undefined when it is not a valid CIDR. */
+export function parseCidr(cidr: string): { start: string; end: string; prefix: number } | undefined {
+    const match = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(cidr);
+    if (!match) {
+        return undefined;
+    }
+    const octets = match.slice(1, 5).map(Number);
+    const prefix = Number(match[5]);
+    if (octets.some(o => o > 255) || prefix > 32 || match.slice(1, 5).some(o => o.length > 1 && o.startsWith("0"))) {
+        return undefined;
+    }
+    const address = octets.reduce((acc, o) => acc * 256 + o, 0);
+    const size = 2 ** (32 - prefix);
+    if (address % size !== 0) {
+        return undefined; // host bits set: "10.0.0.1/24" is ambiguous, ask for "10.0.0.0/24"
+    }
+    return { start: toIp(address), end: toIp(address + size - 1), prefix };
+}
+
+export function toIp(n: number): string {
+    return [24, 16, 8, 0].map(shift => Math.floor(n / 2 ** shift) % 256).join(".");
+}
 
 /** An IPv4 CIDR block as numbers: its first and last address and its prefix length. */
 export interface Ipv4Block {
@@ -10,25 +33,10 @@ export interface Ipv4Block {
     prefix: number;
 }
 
-/**
- * Parses `a.b.c.d/n`; undefined when it is not an IPv4 CIDR or has host bits set ("10.0.0.1/24" is ambiguous,
- * "10.0.0.0/24" is meant) — the same rule as config's parseCidr.
- */
+/** A CIDR as numbers (parsed by parseCidr, so the same rule: network address, no host bits); undefined when invalid. */
 export function ipv4Block(cidr: string): Ipv4Block | undefined {
-    const match = /^([0-9.]+)\/(\d{1,2})$/.exec(cidr);
-    const address = match ? ipv4ToNumber(match[1]) : undefined;
-    if (!match || address === undefined || match[1].split(".").some(o => o.length > 1 && o.startsWith("0"))) {
-        return undefined;
-    }
-    const prefix = Number(match[2]);
-    if (prefix > 32) {
-        return undefined;
-    }
-    const size = 2 ** (32 - prefix);
-    if (address % size !== 0) {
-        return undefined;
-    }
-    return { cidr, first: address, last: address + size - 1, prefix };
+    const range = parseCidr(cidr);
+    return range && { cidr, first: ipv4ToNumber(range.start)!, last: ipv4ToNumber(range.end)!, prefix: range.prefix };
 }
 
 /** Whether two blocks share at least one address. */
