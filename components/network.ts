@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as network from "@pulumi/azure-native/network";
 import * as privatedns from "@pulumi/azure-native/privatedns";
+import type { AzureScope } from "../lib/azureScope";
 import { blockContains, blockHasAddress, blocksOverlap, ipv4Block, type Ipv4Block } from "../lib/cidr";
 
 /** `public`: no VNet; the server has a public endpoint behind firewall rules (dev). `private`: everything in a VNet (prod). */
@@ -67,13 +68,32 @@ export function postgresPrivateDnsZoneName(serverNamePrefix: string): string {
     return `${serverNamePrefix}.private.postgres.database.azure.com`;
 }
 
+/** A field of the address plan (`virtualNetwork` for the VNet's spaces). */
+export type AddressPlanField = keyof AddressPlan;
+
+/** One problem with an address plan: the field it is reported against, and the message (which names every field involved). */
+export interface AddressPlanIssue {
+    field: AddressPlanField;
+    message: string;
+}
+
 /** Every problem with an address plan, each naming the field; empty when it is sound. */
 export function addressPlanProblems(plan: AddressPlan, createsVirtualNetwork: boolean): string[] {
-    const problems: string[] = [];
+    return addressPlanIssues(plan, createsVirtualNetwork).map(issue => issue.message);
+}
+
+/**
+ * Every problem with an address plan, with the field to report it against. `names` renames fields in the messages
+ * (config reports them under its own keys).
+ */
+export function addressPlanIssues(plan: AddressPlan, createsVirtualNetwork: boolean, names: Partial<Record<AddressPlanField, string>> = {}): AddressPlanIssue[] {
+    const issues: AddressPlanIssue[] = [];
+    const n = (field: AddressPlanField) => names[field] ?? field;
+    const add = (field: AddressPlanField, message: string) => issues.push({ field, message });
     const parse = (field: string, cidr: string): Ipv4Block | undefined => {
         const block = ipv4Block(cidr);
         if (!block) {
-            problems.push(`${field} = ${cidr} is not an IPv4 CIDR (network address, no host bits)`);
+            add(field.replace(/\[\d+\]$/, "") as AddressPlanField, `${field.replace(/^\w+/, w => n(w as AddressPlanField))} = ${cidr} is not an IPv4 CIDR (network address, no host bits)`);
         }
         return block;
     };
@@ -81,7 +101,7 @@ export function addressPlanProblems(plan: AddressPlan, createsVirtualNetwork: bo
         ? plan.virtualNetwork.map((cidr, i) => parse(`virtualNetwork[${i}]`, cidr)).filter((b): b is Ipv4Block => !!b)
         : [];
     if (createsVirtualNetwork && plan.virtualNetwork.length === 0) {
-        problems.push("virtualNetwork is empty: a VNet needs at least one address space");
+        add("virtualNetwork", `${n("virtualNetwork")} is empty: a VNet needs at least one address space`);
     }
     const subnets = (["aksNodes", "postgres", "privateEndpoints"] as const)
         .map(field => [field, parse(field, plan[field])] as const)
@@ -92,40 +112,40 @@ export function addressPlanProblems(plan: AddressPlan, createsVirtualNetwork: bo
 
     spaces.forEach((a, i) => spaces.slice(i + 1).forEach(b => {
         if (blocksOverlap(a, b)) {
-            problems.push(`virtualNetwork spaces ${a.cidr} and ${b.cidr} overlap`);
+            add("virtualNetwork", `${n("virtualNetwork")} spaces ${a.cidr} and ${b.cidr} overlap`);
         }
     }));
     for (const [field, block] of subnets) {
         if (block.prefix > MIN_SUBNET_PREFIX) {
-            problems.push(`${field} = ${block.cidr} is smaller than a /${MIN_SUBNET_PREFIX}, Azure's smallest subnet`);
+            add(field, `${n(field)} = ${block.cidr} is smaller than a /${MIN_SUBNET_PREFIX}, Azure's smallest subnet`);
         }
         if (createsVirtualNetwork && spaces.length > 0 && !spaces.some(space => blockContains(space, block))) {
-            problems.push(`${field} = ${block.cidr} is not inside the VNet's address space (${plan.virtualNetwork.join(", ")})`);
+            add(field, `${n(field)} = ${block.cidr} is not inside the VNet's address space (${plan.virtualNetwork.join(", ")})`);
         }
     }
     const everything = [...subnets, ...overlay];
     everything.forEach(([fieldA, a], i) => everything.slice(i + 1).forEach(([fieldB, b]) => {
         if (blocksOverlap(a, b)) {
-            problems.push(`${fieldA} = ${a.cidr} and ${fieldB} = ${b.cidr} overlap`);
+            add(fieldB, `${n(fieldA)} = ${a.cidr} and ${n(fieldB)} = ${b.cidr} overlap`);
         }
     }));
     // Azure CNI overlay: the pod and service ranges must not overlap the cluster's VNet.
     for (const [field, block] of overlay) {
         for (const space of spaces) {
             if (blocksOverlap(space, block)) {
-                problems.push(`${field} = ${block.cidr} overlaps the VNet's address space ${space.cidr}`);
+                add(field, `${n(field)} = ${block.cidr} overlaps the VNet's address space ${space.cidr}`);
             }
         }
     }
     const services = ipv4Block(plan.services);
     if (services) {
         if (!blockHasAddress(services, plan.dnsServiceIp)) {
-            problems.push(`dnsServiceIp = ${plan.dnsServiceIp} is not inside services = ${plan.services}`);
+            add("dnsServiceIp", `${n("dnsServiceIp")} = ${plan.dnsServiceIp} is not inside ${n("services")} = ${plan.services}`);
         } else if (blockHasAddress({ ...services, last: services.first + 1 }, plan.dnsServiceIp)) {
-            problems.push(`dnsServiceIp = ${plan.dnsServiceIp} is the network address or the first address of services, which the kubernetes service takes`);
+            add("dnsServiceIp", `${n("dnsServiceIp")} = ${plan.dnsServiceIp} is the network address or the first address of ${n("services")}, which the kubernetes service takes`);
         }
     }
-    return problems;
+    return issues;
 }
 
 /** Every problem with a set of existing subnets: each an ARM subnet id, all in one VNet, three different subnets. */
@@ -158,21 +178,11 @@ export function networkSettingsProblems(settings: NetworkSettings): string[] {
     ];
 }
 
-export interface NetworkArgs {
-    /** Resource group of the VNet and the private DNS zones. */
-    resourceGroupName: pulumi.Input<string>;
-    /** Azure region of the VNet. */
-    location: pulumi.Input<string>;
+export interface NetworkArgs extends Omit<NetworkSettings, "mode">, AzureScope {
     /** Name of the VNet created here (unused with `existingSubnets`). */
     virtualNetworkName: string;
-    /** The address plan (see `AddressPlan`). */
-    addressPlan: AddressPlan;
-    /** Existing subnets instead of a VNet made here; undefined = create the VNet. */
-    existingSubnets?: ExistingSubnets;
     /** Name of the PostgreSQL private DNS zone; must end in `.postgres.database.azure.com` (see postgresPrivateDnsZoneName). */
     postgresPrivateDnsZoneName: string;
-    /** Tags for every resource here. */
-    tags?: Record<string, string>;
 }
 
 /**
