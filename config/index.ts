@@ -79,6 +79,13 @@ export function parseConfig(raw: Readonly<Record<string, string>>, stack: string
         workloadHighAvailability, createResourceGroup,
         resourceGroup: namePrefix === undefined ? undefined : resourceNames(namePrefix, stack).resourceGroup,
     });
+    const protectData = v(() => r.boolean("protectData"));
+    // A stack whose data is protected (prod) is administered by a group, never one person: people leave, and a
+    // group's membership is where access is reviewed. The policy pack refuses the same for prod stacks.
+    if (protectData && postgres.administrator.principalType !== undefined && postgres.administrator.principalType !== "Group") {
+        problems.add("pgAdminPrincipalType", postgres.administrator.principalType, "a stack with protectData true (production data) "
+            + "needs an Entra group as PostgreSQL administrator, never one person or one pipeline: set the group's object id, display name and Group");
+    }
     const monitoringEnabled = v(() => r.boolean("logAnalytics"));
     const monitoring = { retentionDays: v(() => r.integer("logRetentionDays", 30, 730)) };
 
@@ -99,7 +106,7 @@ export function parseConfig(raw: Readonly<Record<string, string>>, stack: string
         monitoring: monitoringEnabled ? monitoring : undefined,
         postgres,
         registry: { sku: v(() => r.oneOf("acrSku", ACR_SKUS)) },
-        protectData: v(() => r.boolean("protectData")),
+        protectData,
         workloadHighAvailability,
         apps,
     };
