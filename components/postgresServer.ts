@@ -175,9 +175,10 @@ export class PostgresServer extends pulumi.ComponentResource {
                 passwordAuth: "Disabled",
                 tenantId: args.tenantId,
             },
-            // Private access puts the server in the delegated subnet with its name in the private zone; Azure fixes the
-            // choice at creation (README, "Moving a stack from public to private"). Public access is then Disabled, as
-            // Terraform's azurerm provider also requires when a delegated subnet is given.
+            // Private access puts the server in the delegated subnet with its name in the private zone; both ids are
+            // taken at creation only, and Azure fixes the network mode then (README, "Moving a stack from public to
+            // private"). Public access is then Disabled, which is what Terraform's azurerm provider derives from VNet
+            // injection too (hashicorp/terraform-provider-azurerm#24708).
             network: args.privateNetwork
                 ? {
                     publicNetworkAccess: "Disabled",
