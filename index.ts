@@ -9,6 +9,7 @@ import { AppImage } from "./components/appImage";
 import { AppNamespace } from "./components/appNamespace";
 import { APP_PORT, AppWorkload } from "./components/appWorkload";
 import { LogAnalytics } from "./components/logAnalytics";
+import { Network, postgresPrivateDnsZoneName } from "./components/network";
 import { PostgresRole } from "./components/postgresRole";
 import { PostgresServer } from "./components/postgresServer";
 import { WorkloadIdentity } from "./components/workloadIdentity";
@@ -32,19 +33,33 @@ export = async () => {
     const scope = { resourceGroupName: resourceGroup.name, location: resourceGroup.location, tags };
 
     const logs = config.monitoring && new LogAnalytics("logs", { ...scope, ...config.monitoring, workspaceName: names.logAnalytics });
+    // A private stack's VNet (or a platform team's subnets) and private DNS zones; a public one has none.
+    const { mode, ...networkSettings } = config.network;
+    const net = mode === "private"
+        ? new Network("network", { ...scope, ...networkSettings, virtualNetworkName: names.virtualNetwork,
+            postgresPrivateDnsZoneName: postgresPrivateDnsZoneName(names.postgresServerPrefix) })
+        : undefined;
+    const plan = config.network.addressPlan;
     const cluster = new AksCluster("aks", { ...scope, ...config.aks, clusterName: names.cluster, tenantId, subscriptionId,
-        clusterAdmins: config.deployers, logAnalyticsWorkspaceId: logs?.workspaceId });
+        clusterAdmins: config.deployers, logAnalyticsWorkspaceId: logs?.workspaceId,
+        network: net && { nodesSubnetId: net.aksNodesSubnetId, podCidr: plan.pods, serviceCidr: plan.services,
+            dnsServiceIp: plan.dnsServiceIp, grantSubnetAccess: !config.network.existingSubnets } });
     const postgres = new PostgresServer("postgres", { ...scope, ...config.postgres, serverNamePrefix: names.postgresServerPrefix,
-        tenantId, clusterEgressIp: cluster.egressIp, protect: config.protectData, logAnalyticsWorkspaceId: logs?.workspaceId });
+        tenantId, protect: config.protectData, logAnalyticsWorkspaceId: logs?.workspaceId,
+        ...(net
+            ? { privateNetwork: { delegatedSubnetId: net.postgresSubnetId, privateDnsZoneId: net.postgresPrivateDnsZoneId } }
+            : { clusterEgressIp: cluster.egressIp }) });
     // Built only when some app runs the image from app/ rather than one of its own.
     const builtImage = config.apps.some(app => app.image === undefined)
         ? new AppImage("app-image", { ...scope, ...config.registry, registryNamePrefix: names.registryPrefix, contextDir: "app",
-            repository: "aks-pg-passwordless-app", tenantId, subscriptionId, pushers: config.deployers, kubeletObjectId: cluster.kubeletObjectId })
+            repository: "aks-pg-passwordless-app", tenantId, subscriptionId, pushers: config.deployers, kubeletObjectId: cluster.kubeletObjectId,
+            privateNetwork: net && { privateEndpointsSubnetId: net.privateEndpointsSubnetId, privateDnsZoneId: net.registryPrivateDnsZoneId } })
         : undefined;
-    // Each namespace once, however many apps share it.
+    // Each namespace once, however many apps share it; a private server is reachable on 5432 in its subnet only.
     const namespaces = new Map([...new Set(config.apps.map(app => app.namespace))].map(namespace => [namespace,
         new AppNamespace(`${namespace}-namespace`, { namespace, appPort: APP_PORT,
-            formerOwner: config.apps.find(app => app.namespace === namespace)!.name }, { providers: [cluster.provider] })]));
+            formerOwner: config.apps.find(app => app.namespace === namespace)!.name,
+            postgresCidrs: net ? [plan.postgres] : undefined }, { providers: [cluster.provider] })]));
 
     const apps = config.apps.map(app => {
         const identity = new WorkloadIdentity(`${app.name}-identity`, { ...scope, identityName: names.appIdentity(app.name),

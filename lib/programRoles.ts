@@ -30,6 +30,11 @@ export const PROGRAM_ROLES: readonly ProgramRole[] = Object.freeze([
         purpose: "the AKS control-plane identity joins the egress public IP to the cluster's load balancer",
     },
     {
+        roleId: BUILTIN_ROLES.networkContributor, roleName: "Network Contributor",
+        scopeType: "Microsoft.Network/virtualNetworks/subnets", principalType: "ServicePrincipal",
+        purpose: "the AKS control-plane identity joins the nodes to their subnet (private network, VNet made by the program)",
+    },
+    {
         roleId: BUILTIN_ROLES.acrPull, roleName: "AcrPull",
         scopeType: "Microsoft.ContainerRegistry/registries", principalType: "ServicePrincipal",
         purpose: "the cluster's kubelet identity pulls the app image",

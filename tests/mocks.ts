@@ -86,6 +86,9 @@ const ARM_TYPES: Record<string, string> = {
     "containerregistry:Registry": "Microsoft.ContainerRegistry/registries",
     "operationalinsights:Workspace": "Microsoft.OperationalInsights/workspaces",
     "monitor:DataCollectionRule": "Microsoft.Insights/dataCollectionRules",
+    "network:VirtualNetwork": "Microsoft.Network/virtualNetworks",
+    "network:PrivateEndpoint": "Microsoft.Network/privateEndpoints",
+    "privatedns:PrivateZone": "Microsoft.Network/privateDnsZones",
 };
 
 /** The id Azure would assign: `/subscriptions/…/resourceGroups/…/providers/<type>/<name>`, children and extensions below their parent. */
@@ -106,6 +109,10 @@ function armId(type: string, name: string, inputs: Record<string, any>): string 
             return `${group}/providers/Microsoft.DBforPostgreSQL/flexibleServers/${inputs.serverName}/configurations/${name}`;
         case "dbforpostgresql:FirewallRule":
             return `${group}/providers/Microsoft.DBforPostgreSQL/flexibleServers/${inputs.serverName}/firewallRules/${name}`;
+        case "privatedns:VirtualNetworkLink":
+            return `${group}/providers/Microsoft.Network/privateDnsZones/${inputs.privateZoneName}/virtualNetworkLinks/${name}`;
+        case "network:PrivateDnsZoneGroup":
+            return `${group}/providers/Microsoft.Network/privateEndpoints/${inputs.privateEndpointName}/privateDnsZoneGroups/${name}`;
         case "authorization:RoleAssignment":
             return `${inputs.scope}/providers/Microsoft.Authorization/roleAssignments/${guidFor(`assignment:${inputs.scope}:${inputs.principalId}:${inputs.roleDefinitionId}`)}`;
         case "authorization:RoleDefinition":
@@ -268,6 +275,16 @@ export class AzureMocks implements pulumi.runtime.Mocks {
                 return { ...inputs, name: inputs.firewallRuleName };
             case "azure-native:containerregistry:Registry":
                 return { ...inputs, name: inputs.registryName, loginServer: `${inputs.registryName}.azurecr.io` };
+            case "azure-native:network:VirtualNetwork":
+                return { ...inputs, name: inputs.virtualNetworkName };
+            case "azure-native:network:PrivateEndpoint":
+                return { ...inputs, name: inputs.privateEndpointName };
+            case "azure-native:network:PrivateDnsZoneGroup":
+                return { ...inputs, name: inputs.privateDnsZoneGroupName };
+            case "azure-native:privatedns:PrivateZone":
+                return { ...inputs, name: inputs.privateZoneName };
+            case "azure-native:privatedns:VirtualNetworkLink":
+                return { ...inputs, name: inputs.virtualNetworkLinkName };
             case "docker-build:index:Image": {
                 const tag: string = inputs.tags?.[0] ?? "";
                 return { ...inputs, digest: IMAGE_DIGEST, ref: `${tag.replace(/:[^:/]+$/, "")}@${IMAGE_DIGEST}` };

@@ -141,7 +141,18 @@ const ARM_TYPE: Record<string, string> = {
     "azure-native:insights:DataCollectionRuleAssociation": "Microsoft.Insights/dataCollectionRuleAssociations",
     "azure-native:authorization:RoleAssignment": "Microsoft.Authorization/roleAssignments",
     "azure-native:authorization:ManagementLockByScope": "Microsoft.Authorization/locks",
+    "azure-native:network:VirtualNetwork": "Microsoft.Network/virtualNetworks",
+    "azure-native:network:PrivateEndpoint": "Microsoft.Network/privateEndpoints",
+    "azure-native:network:PrivateDnsZoneGroup": "Microsoft.Network/privateEndpoints/privateDnsZoneGroups",
+    "azure-native:privatedns:PrivateZone": "Microsoft.Network/privateDnsZones",
+    "azure-native:privatedns:VirtualNetworkLink": "Microsoft.Network/privateDnsZones/virtualNetworkLinks",
 };
+
+/** An ARM id of a resource of `type`, child types included (`Microsoft.Network/virtualNetworks/subnets` → …/virtualNetworks/<v>/subnets/<s>). */
+function scopeOfType(type: string): RegExp {
+    const [namespace, ...types] = type.split("/");
+    return new RegExp(`/providers/${namespace}/${types.map(t => `${t}/[^/]+`).join("/")}(/|$)`, "i");
+}
 
 const GROUP = (inputs: Record<string, any>) => `/subscriptions/${SUBSCRIPTION_ID}/resourceGroups/${inputs.resourceGroupName}`;
 /** What each invoke the program makes asks of ARM (null: it asks nothing of ARM, e.g. reading the caller's own token). */
@@ -302,7 +313,7 @@ describe("permissions: each deploy identity can do what its stack's program asks
             for (const a of programs[stack].ofType("azure-native:authorization:RoleAssignment")) {
                 const guid = roleGuid(a.inputs.roleDefinitionId);
                 const entry = listed.find(r => r.roleId === guid && r.principalType === a.inputs.principalType
-                    && new RegExp(`/providers/${r.scopeType}/[^/]+(/|$)`, "i").test(a.inputs.scope));
+                    && scopeOfType(r.scopeType).test(a.inputs.scope));
                 expect(entry, `${a.name}: ${guid} to a ${a.inputs.principalType} on ${a.inputs.scope}`).to.not.equal(undefined);
             }
         });
