@@ -86,6 +86,8 @@ describe("PostgresProvisioner", () => {
         const first = await jobNameWith({});
         expect(first).to.match(/^pg-provision-[0-9a-f]{10}$/);
         expect(await jobNameWith({}), "same inputs, same Job").to.equal(first);
+        expect(await jobNameWith({ statements: orders.map(s => ({ ...s })) }), "equal statements, new objects").to.equal(first);
+        expect(await jobNameWith({ databaseCidr: "10.42.2.0/24" }), "a NetworkPolicy change leaves the Job alone").to.equal(first);
         const billing = appDatabaseStatements({ roleName: "id-prod-billing", principalId: principalIdFor("id-prod-billing"), databaseName: "billing" });
         expect(await jobNameWith({ statements: [...orders, ...billing] }), "another app's SQL").to.not.equal(first);
         const relabelled = appDatabaseStatements({ roleName: "id-prod-orders", principalId: principalIdFor("id-prod-orders-recreated"), databaseName: "orders" });
