@@ -8,7 +8,7 @@ import {
     statementsFile,
 } from "../components/postgresProvisioner";
 import { RUN_AS_ID } from "../components/appWorkload";
-import { serviceAccountSubject, WorkloadIdentity } from "../components/workloadIdentity";
+import { serviceAccountSubject, WorkloadIdentity, WorkloadIdentityArgs } from "../components/workloadIdentity";
 import { appDatabaseStatements } from "../lib/postgresRoleSql";
 import { CLIENT_ID_ANNOTATION, isCredentialEnvName, POD_SECURITY_LABELS, USE_LABEL } from "../policy/rules";
 import { DEFAULT_STATEMENTS_FILE, parseStatements } from "../app/src/provision";
@@ -55,11 +55,15 @@ function kubernetesObjects(resources: RecordedResource[]): RecordedResource[] {
 describe("PostgresProvisioner", () => {
     it("the Job runs as exactly the ServiceAccount whose subject the provisioning identity trusts", async () => {
         const { mocks, result } = await underMocks("prod", () => {
-            const identity = new WorkloadIdentity("provisioner-identity", {
+            const issuer = "https://westeurope.oic.prod-aks.azure.com/72f988bf-86f1-41af-91ab-2d7cd011db47/6dae42f8-4368-4678-94ff-3960e28e3630/";
+            // The ServiceAccount given both ways WorkloadIdentity has taken it (flat on this branch's base,
+            // `serviceAccount: { namespace, name, issuers }` on main since daf1a33), so the test holds across the merge.
+            const identityArgs = {
                 resourceGroupName: "rg-prod", location: "westeurope", identityName: PROVISIONER, subscriptionId: "sub",
-                namespace: PROVISIONER_NAMESPACE, serviceAccountName: PROVISIONER_SERVICE_ACCOUNT,
-                oidcIssuerUrl: "https://westeurope.oic.prod-aks.azure.com/72f988bf-86f1-41af-91ab-2d7cd011db47/6dae42f8-4368-4678-94ff-3960e28e3630/",
-            });
+                namespace: PROVISIONER_NAMESPACE, serviceAccountName: PROVISIONER_SERVICE_ACCOUNT, oidcIssuerUrl: issuer,
+                serviceAccount: { namespace: PROVISIONER_NAMESPACE, name: PROVISIONER_SERVICE_ACCOUNT, issuers: [issuer] },
+            };
+            const identity = new WorkloadIdentity("provisioner-identity", identityArgs as WorkloadIdentityArgs);
             const provider = new k8s.Provider("cluster-k8s", { kubeconfig: "{}" });
             const provisioner = new PostgresProvisioner("roles", { ...baseArgs, clientId: identity.clientId, tenantId: identity.tenantId }, { providers: [provider] });
             return { identity, provisioner };
