@@ -142,6 +142,12 @@ export function appDatabaseProblem(app: AppDatabase): string | undefined {
 
 /** Role attributes every role the program makes has: it logs in (with an Entra token) and can do nothing server-wide. */
 const LOGIN_ATTRIBUTES = "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE INHERIT NOREPLICATION NOBYPASSRLS CONNECTION LIMIT -1 VALID UNTIL 'infinity'";
+/**
+ * The attributes a re-run re-asserts. From PostgreSQL 16, ALTER ROLE naming SUPERUSER, REPLICATION or BYPASSRLS
+ * (even as NO…) needs the caller to hold that attribute (docs, ALTER ROLE), which Azure's administrator does not
+ * all hold; and only holders can give them, so an administrator's role can never have gained them.
+ */
+const CONVERGED_ATTRIBUTES = "LOGIN NOCREATEDB NOCREATEROLE INHERIT CONNECTION LIMIT -1 VALID UNTIL 'infinity'";
 
 /**
  * A LOGIN role bound to an Entra principal, that Azure's administrators are members of: created when missing,
@@ -153,7 +159,7 @@ function entraRoleStatements(prefix: "" | "migrator-" | `developer-${string}-`, 
     const r = (s: string) => `${prefix}${s}` as StatementResource;
     return [
         { resource: r("role"), sql: `CREATE ROLE ${role} WITH ${LOGIN_ATTRIBUTES}`, skipIf: `SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = ${quoteLiteral(roleName)}` },
-        { resource: r("role"), sql: `ALTER ROLE ${role} WITH ${LOGIN_ATTRIBUTES}` },
+        { resource: r("role"), sql: `ALTER ROLE ${role} WITH ${CONVERGED_ATTRIBUTES}` },
         { resource: r("role"), sql: searchPath === undefined ? `ALTER ROLE ${role} RESET search_path` : `ALTER ROLE ${role} SET search_path TO ${quoteIdent(searchPath)}` },
         { resource: r("entra-label"), sql: `SECURITY LABEL FOR ${quoteIdent(ENTRA_LABEL_PROVIDER)} ON ROLE ${role} IS ${quoteLiteral(label)}` },
         { resource: r("admins-member"), sql: `GRANT ${role} TO ${quoteIdent(AZURE_ADMIN_GROUP)}` },
