@@ -5,12 +5,13 @@ import { expect } from "chai";
 import { Client } from "pg";
 import { PostgresRole } from "../../components/postgresRole";
 import {
-    AppDatabase, AppDatabaseStatement, appDatabaseStatements, applyStatements, AZURE_ADMIN_GROUP, Developer, developerStatements,
-    entraServiceLabelText, entraUserLabelText, ENTRA_LABEL_PROVIDER, RoleProfile, SqlSession,
+    AppDatabase, appDatabaseStatements, AZURE_ADMIN_GROUP, Developer, entraServiceLabelText, entraUserLabelText, ENTRA_LABEL_PROVIDER,
+    RoleProfile,
 } from "../../lib/postgresRoleSql";
 import { underMocks } from "../harness";
 import { principalIdFor } from "../mocks";
 import { Catalogs, catalogs } from "./catalogs";
+import { localStatements, runStatements } from "./statements";
 import { ADMIN_GROUP, Cluster, Major, MAJORS, SUPERUSER } from "./cluster";
 import { DeclaredResource, Drift, ENGINE_ORDERS, firstApply, ProviderSession, secondApply, securityLabelRead, securityLabelSql, TYPES } from "./provider";
 
@@ -90,26 +91,6 @@ interface Run {
     viaSql: Catalogs;
     /** The same statements run a second time on the SQL executor's server. */
     viaSqlAgain: Catalogs;
-}
-
-/** Every statement of an app (and its developers) except the labels, which need Azure's pgaadauth (checked below). */
-export function localStatements(a: DeclaredApp): AppDatabaseStatement[] {
-    return [...appDatabaseStatements(a), ...a.developers.flatMap(d => developerStatements(d, a))].filter(s => !s.resource.endsWith("entra-label"));
-}
-
-/** applyStatements as `user` on `cluster`, one connection per database, closed afterwards. */
-export async function runStatements(cluster: Cluster, user: string, statements: AppDatabaseStatement[]): Promise<AppDatabaseStatement[]> {
-    const sessions = new Map<string, Promise<Client>>();
-    try {
-        return await applyStatements(database => {
-            if (!sessions.has(database)) {
-                sessions.set(database, cluster.connect(user, database));
-            }
-            return sessions.get(database)! as Promise<SqlSession>;
-        }, statements);
-    } finally {
-        await Promise.all([...sessions.values()].map(c => c.then(client => client.end(), () => undefined)));
-    }
 }
 
 async function runOn(major: Major, apps: DeclaredApp[]): Promise<Run> {
