@@ -70,8 +70,9 @@ export function parseConfig(raw: Readonly<Record<string, string>>, stack: string
     const workloadHighAvailability = v(() => r.boolean("workloadHighAvailability"));
     const apps = v(() => parseApps(r, problems, stack));
     const createResourceGroup = v(() => r.boolean("createResourceGroup"));
+    const protectData = v(() => r.boolean("protectData"));
     checkAppsAgainstStack(apps ?? [], problems, {
-        workloadHighAvailability, createResourceGroup,
+        workloadHighAvailability, createResourceGroup, name: stack, protectData,
         resourceGroup: namePrefix === undefined ? undefined : resourceNames(namePrefix, stack).resourceGroup,
     });
     const monitoringEnabled = v(() => r.boolean("logAnalytics"));
@@ -88,7 +89,7 @@ export function parseConfig(raw: Readonly<Record<string, string>>, stack: string
         monitoring: monitoringEnabled ? monitoring : undefined,
         postgres,
         registry: { sku: v(() => r.oneOf("acrSku", ACR_SKUS)) },
-        protectData: v(() => r.boolean("protectData")),
+        protectData,
         workloadHighAvailability,
         apps,
     };

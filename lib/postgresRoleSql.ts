@@ -302,7 +302,7 @@ export function developerRoleProblem(stack: string, developers: readonly Develop
         return undefined;
     }
     if (PRODUCTION_STACK.test(stack) || options.protectData) {
-        return `developer roles are for dev only: stack ${stack}${options.protectData ? " protects its data" : " is a production stack"}; remove developers`;
+        return `developer roles are for dev only: stack ${stack}${PRODUCTION_STACK.test(stack) ? " is a production stack" : " protects its data"}; remove developers`;
     }
     const seen = new Set<string>();
     for (const [i, d] of developers.entries()) {
