@@ -341,6 +341,17 @@ describe("config: a newcomer's mistakes are caught at start, all at once, by nam
         expect(parse("dev-ada", group).postgres.administrator.principalName).to.equal("PG Admins (Prod)");
     });
 
+    it("an app's PostgreSQL profile defaults to owner without migrations; readwrite and readonly default to a migration identity", () => {
+        const apps = parse("dev", { apps: [{ name: "api" }, { name: "shop", profile: "readwrite" }, { name: "bi", profile: "readonly", migrations: true }] }).apps;
+        expect(apps.map(a => [a.profile, a.migrations])).to.deep.equal([["owner", false], ["readwrite", true], ["readonly", true]]);
+    });
+
+    it("a dev stack's developers are read with their profile, none by default", () => {
+        const ada = { login: "ada@contoso.com", objectId: "0c2b7d1e-4f3a-4e8b-9a61-2d5c7e9f1a30", profile: "readonly" };
+        const apps = parse("dev", { apps: [{ name: "api", developers: [ada] }, { name: "shop" }] }).apps;
+        expect(apps.map(a => a.developers)).to.deep.equal([[ada], []]);
+    });
+
     it("apps may share a namespace, each with its own ServiceAccount", () => {
         const apps = parse("dev", { apps: [{ name: "api", namespace: "shop" }, { name: "worker", namespace: "shop" }] }).apps;
         expect(apps.map(a => `${a.namespace}/${a.serviceAccount}`)).to.deep.equal(["shop/api", "shop/worker"]);
