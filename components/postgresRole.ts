@@ -3,7 +3,7 @@ import * as authorization from "@pulumi/azure-native/authorization";
 import * as postgresql from "@pulumi/postgresql";
 import {
     AccessProfile, APP_DATABASE_PRIVILEGES, appDatabaseProblem, AZURE_ADMIN_GROUP, Developer, developerKey, ENTRA_LABEL_PROVIDER,
-    entraServiceLabelText, entraUserLabelText, PROFILE_PRIVILEGES, RoleProfile,
+    entraServiceLabelText, entraUserLabelText, PROFILE_PRIVILEGES, RoleProfile, schemaOf,
 } from "../lib/postgresRoleSql";
 
 /** The Entra resource Azure Database for PostgreSQL accepts tokens for (scope `<resource>/.default`). */
@@ -103,7 +103,7 @@ export class PostgresRole extends pulumi.ComponentResource {
             connectTimeout: 30,
         }, { parent: this });
         const asAdmin = { parent: this, provider: this.provider };
-        const schemaName = profile === "owner" ? "public" : args.schemaName ?? args.databaseName;
+        const schemaName = schemaOf({ profile, schemaName: args.schemaName, databaseName: args.databaseName });
         const searchPaths = profile === "owner" ? undefined : [schemaName];
 
         // A LOGIN role bound to an Entra principal, with Azure's administrators as members. The label is its own

@@ -158,7 +158,10 @@ describe("database isolation on real PostgreSQL, with Azure's administrator mode
     for (const major of MAJORS) {
         describe(`PostgreSQL ${major}`, () => {
             let run: Run;
-            before(async () => {
+            before(async function () {
+                // Three majors set up at once, each two servers and four apps through both executors: on a shared
+                // 2-core machine that can take longer than one test's minute.
+                this.timeout(180_000);
                 run = await runs.get(major)!;
                 for (const a of apps) {
                     await run.cluster.setPassword(a.roleName); // stands in for the identity's Entra token

@@ -76,7 +76,8 @@ describe("app lifecycle on real PostgreSQL: re-label, removal", function () {
             let changes: Change[];
             let sentByChange: { sql: string; recordedOnly?: boolean }[];
 
-            before(async () => {
+            before(async function () {
+                this.timeout(180_000); // the three majors' servers start at once on a shared machine
                 cluster = await starting.get(major)!;
                 session = new ProviderSession(cluster, ADMIN);
                 await firstApply(session, declaredBefore);
