@@ -165,6 +165,13 @@ function parseApp(item: unknown, key: string): AppSettings {
         if (typeof p !== "string" || !(ROLE_PROFILES as readonly string[]).includes(p)) {
             throw new ConfigError(`${key}.profile`, p, `must be one of ${ROLE_PROFILES.join(", ")}`);
         }
+        // The demo app (app/, built when `image` is unset) runs its migrations at start-up as its own role: with no
+        // DDL it would exit at once. Until a migration Job runs as the migration identity, these profiles need an image
+        // that leaves DDL to its migrations.
+        if (p !== "owner" && obj.image === undefined) {
+            throw new ConfigError(`${key}.profile`, p, "needs an image of the app's own that runs no DDL at start-up: the demo app built from app/ "
+                + "creates its table at start-up as its own role, which readwrite and readonly forbid (keep owner for it)");
+        }
         return p as RoleProfile;
     });
     const migrations = field(() => {

@@ -162,7 +162,8 @@ export const BAD_INPUTS: [string, Record<string, unknown>, string, string, strin
     ["apps[0].roleAssignments[0].scope", { apps: [{ ...devApp, roleAssignments: [{ scope: "/subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590", roleDefinitionId: "4633458b-17de-408a-b874-0445c86b69e6" }] }] }, '"/subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590"', "subscription- or resource-group-wide grants are refused"],
     ["apps[0].roleAssignments[0].roleDefinitionId", { apps: [{ ...devApp, roleAssignments: [{ scope: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv1", roleDefinitionId: "Key Vault Secrets User" }] }] }, '"Key Vault Secrets User"', "role definition GUID"],
     ["apps[0].profile", { apps: [{ ...devApp, profile: "admin" }] }, '"admin"', "must be one of owner, readwrite, readonly"],
-    ["apps[0].migrations", { apps: [{ ...devApp, profile: "readwrite", migrations: false }] }, "false", "needs a migration identity"],
+    ["apps[0].migrations", { apps: [{ ...devApp, profile: "readwrite", migrations: false, image: "contoso.azurecr.io/demo:1.0.0" }] }, "false", "needs a migration identity"],
+    ["apps[0].profile", { apps: [{ ...devApp, profile: "readonly" }] }, '"readonly"', "creates its table at start-up as its own role"],
     ["apps[0].migrations", { apps: [{ ...devApp, migrations: true }] }, "true", "only for profile readwrite or readonly"],
     ["apps[0].developers[0]", { apps: [{ ...devApp, developers: [{ login: "ada", objectId: "0c2b7d1e-4f3a-4e8b-9a61-2d5c7e9f1a30" }] }] }, '{"login":"ada","objectId":"0c2b7d1e-4f3a-4e8b-9a61-2d5c7e9f1a30"}', "not a user principal name"],
     ["apps[0].developers", { apps: [{ ...devApp, replicas: 2, developers: [{ login: "ada@contoso.com", objectId: "0c2b7d1e-4f3a-4e8b-9a61-2d5c7e9f1a30" }] }] }, '["ada@contoso.com"]', "for dev only", "prod"],
@@ -342,7 +343,7 @@ describe("config: a newcomer's mistakes are caught at start, all at once, by nam
     });
 
     it("an app's PostgreSQL profile defaults to owner without migrations; readwrite and readonly default to a migration identity", () => {
-        const apps = parse("dev", { apps: [{ name: "api" }, { name: "shop", profile: "readwrite" }, { name: "bi", profile: "readonly", migrations: true }] }).apps;
+        const apps = parse("dev", { apps: [{ name: "api" }, { name: "shop", profile: "readwrite", image: "contoso.azurecr.io/shop:1.4.0" }, { name: "bi", profile: "readonly", migrations: true, image: "contoso.azurecr.io/bi:2.0.0" }] }).apps;
         expect(apps.map(a => [a.profile, a.migrations])).to.deep.equal([["owner", false], ["readwrite", true], ["readonly", true]]);
     });
 

@@ -392,7 +392,7 @@ describe("program: three apps get three independent chains", () => {
 describe("program: an app with profile readwrite runs its migrations as an identity of its own", () => {
     let run: ProgramRun;
     before(async () => {
-        run = await runProgram({ stack: "dev", overrides: { apps: [{ name: "shop", profile: "readwrite" }] } });
+        run = await runProgram({ stack: "dev", overrides: { apps: [{ name: "shop", profile: "readwrite", image: "contoso.azurecr.io/shop:1.4.0" }] } });
     });
 
     it("the migration identity's credential trusts the ServiceAccount <serviceAccount>-migrate, not the app's", () => {
