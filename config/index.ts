@@ -75,8 +75,9 @@ export function parseConfig(raw: Readonly<Record<string, string>>, stack: string
     const workloadHighAvailability = v(() => r.boolean("workloadHighAvailability"));
     const apps = v(() => parseApps(r, problems, stack));
     const createResourceGroup = v(() => r.boolean("createResourceGroup"));
+    const protectData = v(() => r.boolean("protectData"));
     checkAppsAgainstStack(apps ?? [], problems, {
-        workloadHighAvailability, createResourceGroup,
+        workloadHighAvailability, createResourceGroup, name: stack, protectData,
         resourceGroup: namePrefix === undefined ? undefined : resourceNames(namePrefix, stack).resourceGroup,
     });
     const protectData = v(() => r.boolean("protectData"));
