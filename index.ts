@@ -10,18 +10,21 @@ import { AppNamespace } from "./components/appNamespace";
 import { APP_PORT, AppWorkload } from "./components/appWorkload";
 import { LogAnalytics } from "./components/logAnalytics";
 import { Network, postgresPrivateDnsZoneName } from "./components/network";
+import { PostgresProvisioner, PROVISIONER_NAMESPACE, PROVISIONER_SERVICE_ACCOUNT } from "./components/postgresProvisioner";
 import { PostgresRole } from "./components/postgresRole";
 import { PostgresServer } from "./components/postgresServer";
 import { WorkloadIdentity } from "./components/workloadIdentity";
 import { adminMismatch } from "./lib/deployerCheck";
 import { psqlHint } from "./lib/psqlHint";
+import { appRoleStatements } from "./lib/roleStatements";
 
 export = async () => {
     const config = loadConfig();
     const names = resourceNames(config.namePrefix, config.stack);
-    // Only the tenant and subscription of the sign-in feed resources (D3); the runner is checked against the admin.
+    // Only the tenant and subscription of the sign-in feed resources (D3); a runner that creates roles must be the admin.
     const { tenantId, subscriptionId, ...runner } = await authorization.getClientConfig();
-    const mismatch = pulumi.runtime.isDryRun() ? undefined : adminMismatch(config.postgres.administrator, runner);
+    const asJob = config.roleStep === "job";
+    const mismatch = pulumi.runtime.isDryRun() || asJob ? undefined : adminMismatch(config.postgres.administrator, runner);
     if (mismatch) {
         throw new pulumi.RunError(mismatch);
     }
@@ -34,60 +37,57 @@ export = async () => {
 
     const logs = config.monitoring && new LogAnalytics("logs", { ...scope, ...config.monitoring, workspaceName: names.logAnalytics });
     // A private stack's VNet (or a platform team's subnets) and private DNS zones; a public one has none.
-    const { mode, ...networkSettings } = config.network;
-    const net = mode === "private"
-        ? new Network("network", { ...scope, ...networkSettings, virtualNetworkName: names.virtualNetwork,
-            postgresPrivateDnsZoneName: postgresPrivateDnsZoneName(names.postgresServerPrefix) })
-        : undefined;
-    const plan = config.network.addressPlan;
+    const { mode, addressPlan: plan, ...networkSettings } = config.network;
+    const net = mode === "private" ? new Network("network", { ...scope, ...networkSettings, addressPlan: plan,
+        virtualNetworkName: names.virtualNetwork, postgresPrivateDnsZoneName: postgresPrivateDnsZoneName(names.postgresServerPrefix) }) : undefined;
     const cluster = new AksCluster("aks", { ...scope, ...config.aks, clusterName: names.cluster, tenantId, subscriptionId,
-        clusterAdmins: config.deployers, logAnalyticsWorkspaceId: logs?.workspaceId,
-        network: net && { nodesSubnetId: net.aksNodesSubnetId, podCidr: plan.pods, serviceCidr: plan.services,
-            dnsServiceIp: plan.dnsServiceIp, grantSubnetAccess: !config.network.existingSubnets } });
-    const postgres = new PostgresServer("postgres", { ...scope, ...config.postgres, serverNamePrefix: names.postgresServerPrefix,
-        tenantId, protect: config.protectData, logAnalyticsWorkspaceId: logs?.workspaceId,
-        ...(net
-            ? { privateNetwork: { delegatedSubnetId: net.postgresSubnetId, privateDnsZoneId: net.postgresPrivateDnsZoneId } }
-            : { clusterEgressIp: cluster.egressIp }) });
-    // Built only when some app runs the image from app/ rather than one of its own.
-    const builtImage = config.apps.some(app => app.image === undefined)
-        ? new AppImage("app-image", { ...scope, ...config.registry, registryNamePrefix: names.registryPrefix, contextDir: "app",
-            repository: "aks-pg-passwordless-app", tenantId, subscriptionId, pushers: config.deployers, kubeletObjectId: cluster.kubeletObjectId,
-            privateNetwork: net && { privateEndpointsSubnetId: net.privateEndpointsSubnetId, privateDnsZoneId: net.registryPrivateDnsZoneId } })
-        : undefined;
+        clusterAdmins: config.deployers, logAnalyticsWorkspaceId: logs?.workspaceId, network: net && { nodesSubnetId: net.aksNodesSubnetId,
+            podCidr: plan.pods, serviceCidr: plan.services, dnsServiceIp: plan.dnsServiceIp, grantSubnetAccess: !networkSettings.existingSubnets } });
+    // D1: where the runner cannot reach the server, a Job in the cluster creates the roles as this identity, an admin.
+    const provisioning = asJob ? new WorkloadIdentity("pg-provisioner-identity", { ...scope, identityName: names.provisionerIdentity, subscriptionId,
+        serviceAccount: { namespace: PROVISIONER_NAMESPACE, name: PROVISIONER_SERVICE_ACCOUNT, issuers: [cluster.oidcIssuerUrl] } }) : undefined;
+    const postgres = new PostgresServer("postgres", { ...scope, ...config.postgres, serverNamePrefix: names.postgresServerPrefix, tenantId,
+        protect: config.protectData, logAnalyticsWorkspaceId: logs?.workspaceId, additionalAdministrators: provisioning && [{ objectId: provisioning.principalId, principalName: provisioning.name }],
+        ...(net ? { privateNetwork: { delegatedSubnetId: net.postgresSubnetId, privateDnsZoneId: net.postgresPrivateDnsZoneId } } : { clusterEgressIp: cluster.egressIp }) });
+    // Built when some app runs the image from app/ rather than one of its own, or the Job runs its `provision` command.
+    const builtImage = asJob || config.apps.some(app => app.image === undefined) ? new AppImage("app-image", { ...scope, ...config.registry,
+        registryNamePrefix: names.registryPrefix, contextDir: "app", repository: "aks-pg-passwordless-app", tenantId, subscriptionId, pushers: config.deployers,
+        kubeletObjectId: cluster.kubeletObjectId, privateNetwork: net && { privateEndpointsSubnetId: net.privateEndpointsSubnetId, privateDnsZoneId: net.registryPrivateDnsZoneId } }) : undefined;
     // Each namespace once, however many apps share it; a private server is reachable on 5432 in its subnet only.
-    const namespaces = new Map([...new Set(config.apps.map(app => app.namespace))].map(namespace => [namespace,
-        new AppNamespace(`${namespace}-namespace`, { namespace, appPort: APP_PORT,
-            formerOwner: config.apps.find(app => app.namespace === namespace)!.name,
-            postgresCidrs: net ? [plan.postgres] : undefined }, { providers: [cluster.provider] })]));
+    const namespaces = new Map([...new Set(config.apps.map(app => app.namespace))].map(namespace => [namespace, new AppNamespace(`${namespace}-namespace`,
+        { namespace, appPort: APP_PORT, formerOwner: config.apps.find(app => app.namespace === namespace)!.name, postgresCidrs: net ? [plan.postgres] : undefined },
+        { providers: [cluster.provider] })]));
 
     const apps = config.apps.map(app => {
-        const identity = new WorkloadIdentity(`${app.name}-identity`, { ...scope, identityName: names.appIdentity(app.name),
-            serviceAccount: { namespace: app.namespace, name: app.serviceAccount, issuers: [cluster.oidcIssuerUrl] }, subscriptionId,
-            roleAssignments: app.roleAssignments });
-        // readwrite/readonly: migrations run as an identity of their own (ServiceAccount `<serviceAccount>-migrate`), which
-        // owns the schema; the app's pods hold no DDL.
-        const migration = app.migrations ? new WorkloadIdentity(`${app.name}-migrate-identity`, { ...scope,
-            identityName: `${names.appIdentity(app.name)}-migrate`, subscriptionId,
-            serviceAccount: { namespace: app.namespace, name: `${app.serviceAccount}-migrate`, issuers: [cluster.oidcIssuerUrl] } }) : undefined;
-        const role = new PostgresRole(`${app.name}-postgres`, { host: postgres.fqdn, port: postgres.port, adminLogin: postgres.adminLogin,
-            roleName: identity.name, principalId: identity.principalId, databaseName: app.database, protect: config.protectData,
-            profile: app.profile, developers: app.developers,
-            migrator: migration && { roleName: migration.name, principalId: migration.principalId } });
+        const identity = new WorkloadIdentity(`${app.name}-identity`, { ...scope, identityName: names.appIdentity(app.name), subscriptionId,
+            serviceAccount: { namespace: app.namespace, name: app.serviceAccount, issuers: [cluster.oidcIssuerUrl] }, roleAssignments: app.roleAssignments });
+        // readwrite/readonly: migrations run as an identity of their own (`<serviceAccount>-migrate`) that owns the schema.
+        const migration = app.migrations ? new WorkloadIdentity(`${app.name}-migrate-identity`, { ...scope, identityName: `${names.appIdentity(app.name)}-migrate`,
+            subscriptionId, serviceAccount: { namespace: app.namespace, name: `${app.serviceAccount}-migrate`, issuers: [cluster.oidcIssuerUrl] } }) : undefined;
+        const db = { roleName: identity.name, principalId: identity.principalId, databaseName: app.database, profile: app.profile, developers: app.developers,
+            migrator: migration && { roleName: migration.name, principalId: migration.principalId } };
+        const role = asJob ? undefined : new PostgresRole(`${app.name}-postgres`, { ...db, host: postgres.fqdn, port: postgres.port,
+            adminLogin: postgres.adminLogin, protect: config.protectData });
+        return { app, identity, migration, role, statements: asJob ? appRoleStatements(db) : undefined };
+    });
+    const provisioner = provisioning && new PostgresProvisioner("pg-roles", { statements: pulumi.all(apps.map(a => a.statements!)).apply(s => s.flat()),
+        image: builtImage!.imageRef, clientId: provisioning.clientId, tenantId: provisioning.tenantId, pgHost: postgres.fqdn, adminRole: provisioning.name,
+        databaseCidr: net ? plan.postgres : undefined, runAfter: [postgres] }, { providers: [cluster.provider] });
+
+    const appOutputs = apps.map(({ app, identity, migration, role }) => {
         const workload = new AppWorkload(`${app.name}-workload`, { appName: app.name, namespace: namespaces.get(app.namespace)!.name,
-            serviceAccountName: app.serviceAccount, clientId: identity.clientId, tenantId: identity.tenantId,
-            image: app.image ?? builtImage!.imageRef, replicas: app.replicas, highAvailability: config.workloadHighAvailability,
-            pgHost: postgres.fqdn, pgPort: postgres.port, pgUser: role.roleName, pgDatabase: role.databaseName }, { providers: [cluster.provider] });
-        return [app.name, { clientId: identity.clientId, principalId: identity.principalId, role: role.roleName,
-            database: role.databaseName, namespace: app.namespace, serviceAccount: app.serviceAccount, subject: identity.subject,
-            migration: migration && { clientId: migration.clientId, role: role.migratorRoleName!, serviceAccount: `${app.serviceAccount}-migrate`, subject: migration.subject },
-            checkJob: workload.checkJobName, psql: pulumi.all([postgres.fqdn, postgres.port, postgres.adminLogin, role.roleName])
-                .apply(([host, port, admin, roleName]) => psqlHint(host, port, admin, roleName)) }] as const;
+            serviceAccountName: app.serviceAccount, clientId: identity.clientId, tenantId: identity.tenantId, image: app.image ?? builtImage!.imageRef,
+            replicas: app.replicas, highAvailability: config.workloadHighAvailability, pgHost: postgres.fqdn, pgPort: postgres.port,
+            pgUser: role?.roleName ?? identity.name, pgDatabase: role?.databaseName ?? app.database }, { providers: [cluster.provider], dependsOn: provisioner ? [provisioner] : [] });
+        return [app.name, { clientId: identity.clientId, principalId: identity.principalId, role: role?.roleName ?? identity.name, database: app.database,
+            namespace: app.namespace, serviceAccount: app.serviceAccount, subject: identity.subject, checkJob: workload.checkJobName,
+            migration: migration && { clientId: migration.clientId, role: role?.migratorRoleName ?? migration.name, serviceAccount: `${app.serviceAccount}-migrate`, subject: migration.subject },
+            psql: pulumi.all([postgres.fqdn, postgres.port, postgres.adminLogin, identity.name]).apply(([host, port, admin, name]) => psqlHint(host, port, admin, name)) }] as const;
     });
 
     return {
-        resourceGroupName: resourceGroup.name, clusterName: cluster.name, oidcIssuerUrl: cluster.oidcIssuerUrl,
-        clusterEgressIp: cluster.egressIp, kubeconfig: cluster.kubeconfig, postgresFqdn: postgres.fqdn,
-        postgresAdminLogin: postgres.adminLogin, appImage: builtImage?.imageRef, appOutputs: Object.fromEntries(apps),
+        resourceGroupName: resourceGroup.name, clusterName: cluster.name, oidcIssuerUrl: cluster.oidcIssuerUrl, clusterEgressIp: cluster.egressIp,
+        kubeconfig: cluster.kubeconfig, postgresFqdn: postgres.fqdn, postgresAdminLogin: postgres.adminLogin, appImage: builtImage?.imageRef,
+        provisioningJob: provisioner?.jobName, provisioningSubject: provisioner?.federatedSubject, appOutputs: Object.fromEntries(appOutputs),
     };
 };

@@ -120,6 +120,11 @@ export interface PostgresServerArgs extends PostgresServerSettings, AzureScope {
     protect: boolean;
     /** Log Analytics workspace for the server's logs and metrics; undefined = none. */
     logAnalyticsWorkspaceId?: pulumi.Input<string>;
+    /**
+     * Further Entra administrators the program itself creates: the in-cluster provisioning identity (D1), a managed
+     * identity whose ids are outputs. Written after the configured administrator, one at a time (one server's writes).
+     */
+    additionalAdministrators?: readonly { objectId: pulumi.Input<string>; principalName: pulumi.Input<string> }[];
 }
 
 /**
@@ -247,6 +252,16 @@ export class PostgresServer extends pulumi.ComponentResource {
             tenantId: args.tenantId,
         }, { ...after(), aliases: [{ type: "azure-native:dbforpostgresql:Administrator" }] });
         last = admin;
+        (args.additionalAdministrators ?? []).forEach((extra, i) => {
+            last = new dbforpostgresql.AdministratorsMicrosoftEntra(`${name}-entra-admin-${i + 2}`, {
+                resourceGroupName: args.resourceGroupName,
+                serverName: server.name,
+                objectId: extra.objectId,
+                principalName: extra.principalName,
+                principalType: "ServicePrincipal",
+                tenantId: args.tenantId,
+            }, after());
+        });
 
         for (const [parameter, value] of Object.entries(SERVER_PARAMETERS)) {
             last = new dbforpostgresql.Configuration(`${name}-param-${parameter.replace(/[._]/g, "-")}`, {

@@ -24,6 +24,9 @@ export * from "./reader";
 export * from "./rules";
 export type { AppRoleAssignment, AppSettings } from "./apps";
 
+export type RoleStep = "provider" | "job";
+export const ROLE_STEPS: readonly RoleStep[] = ["provider", "job"];
+
 export interface StackConfig {
     stack: string;
     location: string;
@@ -43,6 +46,8 @@ export interface StackConfig {
     postgres: PostgresServerSettings;
     /** The registry the app image is pushed to (only created when an app has no image of its own). */
     registry: AppImageSettings;
+    /** Who creates the apps' roles and databases (D1): `provider` from the runner, `job` from inside the cluster. */
+    roleStep: RoleStep;
     /** Protect the PostgreSQL server and every app database from `pulumi destroy` and replacement, and lock the server. */
     protectData: boolean;
     /** Every app runs ≥ 2 replicas spread across zones and nodes, with a PodDisruptionBudget. */
@@ -80,12 +85,17 @@ export function parseConfig(raw: Readonly<Record<string, string>>, stack: string
         workloadHighAvailability, createResourceGroup, name: stack, protectData,
         resourceGroup: namePrefix === undefined ? undefined : resourceNames(namePrefix, stack).resourceGroup,
     });
-    const protectData = v(() => r.boolean("protectData"));
     // A stack whose data is protected (prod) is administered by a group, never one person: people leave, and a
     // group's membership is where access is reviewed. The policy pack refuses the same for prod stacks.
     if (protectData && postgres.administrator.principalType !== undefined && postgres.administrator.principalType !== "Group") {
         problems.add("pgAdminPrincipalType", postgres.administrator.principalType, "a stack with protectData true (production data) "
             + "needs an Entra group as PostgreSQL administrator, never one person or one pipeline: set the group's object id, display name and Group");
+    }
+    // D1: the role step runs where the database is reachable; a private server never is from outside its VNet.
+    const roleStep = v(() => r.oneOf("pgRoleStep", ROLE_STEPS));
+    if (roleStep === "provider" && network.mode === "private") {
+        problems.add("pgRoleStep", roleStep, "a private server (networkMode private) is reachable only inside its VNet: set pgRoleStep job, "
+            + "so an in-cluster Job creates the roles as the provisioning identity");
     }
     const monitoringEnabled = v(() => r.boolean("logAnalytics"));
     const monitoring = { retentionDays: v(() => r.integer("logRetentionDays", 30, 730)) };
@@ -108,6 +118,7 @@ export function parseConfig(raw: Readonly<Record<string, string>>, stack: string
         postgres,
         registry: { sku: v(() => r.oneOf("acrSku", ACR_SKUS)) },
         protectData,
+        roleStep,
         workloadHighAvailability,
         apps,
     };

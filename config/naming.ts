@@ -22,5 +22,7 @@ export function resourceNames(namePrefix: string, stack: string) {
         registryPrefix: `acr${namePrefix}${stack.replace(/-/g, "")}`,
         /** The app's managed identity; its PostgreSQL role carries the same name. */
         appIdentity: (app: string) => `id-${base}-${app}`,
+        /** The in-cluster provisioning identity (D1): one of the server's Entra administrators, allowed by name in the policy pack. */
+        provisionerIdentity: `id-${base}-pg-provisioner`,
     };
 }

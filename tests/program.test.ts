@@ -78,6 +78,9 @@ function passwordInputs(r: RecordedResource): string[] {
         .map(([key]) => key);
 }
 
+/** Tests of the role step from the runner (`pgRoleStep: provider`); job stacks are tested below. */
+const providerStep = (stack: string) => (stackValues(stack).pgRoleStep === "job" ? it.skip : it);
+
 // The shared stacks as committed, and a person's own stack as README, "A stack of your own", makes it.
 for (const stack of ["dev", "prod", "dev-ada"]) {
     describe(`program (${stack} stack): outputs flow from resource to resource`, () => {
@@ -99,7 +102,7 @@ for (const stack of ["dev", "prod", "dev-ada"]) {
             expect(app().state.clientId).to.equal(clientIdFor(`id-pgwi-${stack}-demo`));
         });
 
-        it("the identity's principalId is the oid in the role's pgaadauth label", () => {
+        providerStep(stack)("the identity's principalId is the oid in the role's pgaadauth label", () => {
             const label = run.mocks.named(T.label, "demo-postgres-entra-label");
             expect(label.inputs.label).to.equal(`aadauth,oid=${principalIdFor(`id-pgwi-${stack}-demo`)},type=service`);
         });
@@ -110,13 +113,13 @@ for (const stack of ["dev", "prod", "dev-ada"]) {
             expect(envOf(run.mocks.named(T.deployment, "demo-workload-deployment")).PGHOST).to.equal(fqdn);
         });
 
-        it("the pod's PGUSER is the role bound to the identity, named after it", () => {
+        providerStep(stack)("the pod's PGUSER is the role bound to the identity, named after it", () => {
             const role = run.mocks.named(T.pgRole, "demo-postgres-role");
             expect(role.inputs.name).to.equal(app().state.name);
             expect(envOf(run.mocks.named(T.deployment, "demo-workload-deployment")).PGUSER).to.equal(role.inputs.name);
         });
 
-        it("the pod's PGDATABASE is the database the role owns", () => {
+        providerStep(stack)("the pod's PGDATABASE is the database the role owns", () => {
             const database = run.mocks.named(T.database, "demo-postgres-database");
             expect(database.inputs.owner).to.equal(app().state.name);
             expect(envOf(run.mocks.named(T.deployment, "demo-workload-deployment")).PGDATABASE).to.equal(database.inputs.name);
@@ -136,7 +139,7 @@ for (const stack of ["dev", "prod", "dev-ada"]) {
             });
         }
 
-        it("the role step connects with the administrator login the server was given, and a token for PostgreSQL", () => {
+        providerStep(stack)("the role step connects with the administrator login the server was given, and a token for PostgreSQL", () => {
             const provider = run.mocks.named(T.pgProvider, "demo-postgres-admin").inputs;
             expect(provider.username).to.equal(stackValues(stack).pgAdminPrincipalName);
             expect(isEntraPostgresToken(provider.password.value)).to.equal(true);
@@ -759,5 +762,62 @@ describe("program: prod is private (Pulumi.prod.yaml as committed)", () => {
         expect(dev.mocks.ofType(VNET)).to.deep.equal([]);
         expect(dev.mocks.named(T.server, "postgres-server").inputs.network).to.deep.equal({ publicNetworkAccess: "Enabled" });
         expect(dev.mocks.ofType(T.rule).length).to.be.greaterThan(0);
+    });
+});
+
+// Issue 13 / D1: prod's server is private, so nothing from outside the VNet connects to it; its roles are made by a Job
+// in the cluster, as the provisioning identity, which `pulumi up` waits for.
+describe("program (prod stack): roles made inside the network", () => {
+    let run: ProgramRun;
+    const statementsOf = () => JSON.parse(run.mocks.ofType("kubernetes:core/v1:ConfigMap").find(c => c.name === "pg-roles-statements")!.inputs.data["statements.json"]) as { sql: string; resource?: string }[];
+    before(async () => {
+        run = await runProgram({ stack: "prod" });
+    });
+
+    it("prod's committed stack file sets the in-cluster role step", () => {
+        expect(stackValues("prod").pgRoleStep).to.equal("job");
+    });
+
+    it("has no postgresql provider and no postgresql resource: nothing connects to the database from outside", () => {
+        expect(run.mocks.resources.filter(r => r.type === T.pgProvider || r.type.startsWith("postgresql:"))).to.deep.equal([]);
+    });
+
+    it("the provisioning Job runs as exactly the ServiceAccount the provisioning identity trusts", async () => {
+        const job = run.mocks.ofType(T.job).find(j => j.name === "pg-roles-job")!.inputs;
+        const subject = `system:serviceaccount:${job.metadata.namespace}:${job.spec.template.spec.serviceAccountName}`;
+        expect(run.mocks.named(T.fic, "pg-provisioner-identity-federation").inputs.subject).to.equal(subject);
+        expect(await promiseOf(run.outputs.provisioningSubject)).to.equal(subject);
+    });
+
+    it("the provisioning identity is one of the server's Entra administrators, as a service principal", () => {
+        const identity = run.mocks.named(T.identity, "pg-provisioner-identity-identity");
+        const admin = run.mocks.named(T.admin, "postgres-entra-admin-2").inputs;
+        expect(admin).to.include({ objectId: identity.state.principalId, principalName: identity.state.name, principalType: "ServicePrincipal" });
+    });
+
+    it("the Job's statements bind the app's role to its identity's principal id and create the app's database", () => {
+        const sql = statementsOf().map(s => s.sql).join("\n");
+        expect(sql).to.contain(`aadauth,oid=${principalIdFor("id-pgwi-prod-demo")},type=service`);
+        expect(sql).to.match(/CREATE DATABASE "demo"/);
+    });
+
+    it("the Job logs in as the provisioning identity's role, over TLS it verifies", () => {
+        const env = Object.fromEntries((run.mocks.ofType(T.job).find(j => j.name === "pg-roles-job")!.inputs.spec.template.spec.containers[0].env as { name: string; value?: string }[])
+            .map(e => [e.name, e.value]));
+        expect(env.PGUSER).to.equal(run.mocks.named(T.identity, "pg-provisioner-identity-identity").state.name);
+        expect(env.PGSSLMODE).to.equal("verify-full");
+    });
+
+    it("up waits for the Job (no skipAwait), and the app's Deployment waits for it", () => {
+        const job = run.mocks.ofType(T.job).find(j => j.name === "pg-roles-job")!.inputs;
+        expect(job.metadata.annotations ?? {}).to.not.have.property("pulumi.com/skipAwait");
+        const dependsOn = (run.mocks.optionsOf("demo-workload").dependsOn ?? []) as pulumi.Resource[];
+        expect(dependsOn.map(d => (d as unknown as { __name?: string }).__name)).to.include("pg-roles");
+    });
+
+    it("the app's pods log in as the identity's own role, in the app's database", () => {
+        const env = envOf(run.mocks.named(T.deployment, "demo-workload-deployment"));
+        expect(env.PGUSER).to.equal(run.mocks.named(T.identity, "demo-identity-identity").state.name);
+        expect(env.PGDATABASE).to.equal("demo");
     });
 });

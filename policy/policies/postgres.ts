@@ -50,6 +50,11 @@ export const postgresServerParameters = familyPolicy(
 interface EntraAdminsConfig {
     /** Entra object ids that may be a server's Microsoft Entra administrator. */
     postgresAdmins?: string[];
+    /**
+     * Names of the in-cluster provisioning identities (D1) allowed as ServicePrincipal administrators. Listed by name
+     * because the program creates the identity in the same deploy, so its object id is not known at preview.
+     */
+    provisioningAdmins?: string[];
     prodStacks?: string[];
 }
 
@@ -61,6 +66,13 @@ export const postgresEntraAdmins = familyPolicy(
         const config = args.getConfig<EntraAdminsConfig>();
         const admins = (config.postgresAdmins ?? []).map(id => id.toLowerCase());
         const objectId = c.props.objectId ?? c.props.sid;
+        const provisioner = typeof c.props.principalName === "string" && (config.provisioningAdmins ?? []).includes(c.props.principalName);
+        if (provisioner) {
+            if (!sameText(c.props.principalType, "ServicePrincipal")) {
+                report(`provisioning administrator ${c.props.principalName} must be the managed identity (ServicePrincipal), not ${String(c.props.principalType)}`);
+            }
+            return;
+        }
         if (admins.length === 0) {
             report("policy config postgresAdmins lists no Entra administrators; list the object ids allowed to administer PostgreSQL");
         } else if (typeof objectId !== "string" || !admins.includes(objectId.toLowerCase())) {
@@ -73,6 +85,7 @@ export const postgresEntraAdmins = familyPolicy(
     {
         properties: {
             postgresAdmins: { type: "array", items: { type: "string" }, default: [], description: "Entra object ids allowed as PostgreSQL Entra administrators." },
+            provisioningAdmins: { type: "array", items: { type: "string" }, default: [], description: "Names of the in-cluster provisioning identities allowed as ServicePrincipal administrators (D1)." },
             prodStacks: PROD_STACKS_SCHEMA,
         },
     });

@@ -175,6 +175,22 @@ describe("bypass: an extra Entra admin", () => {
     it("rejects a person as prod's admin", async () => {
         await expectRejected("postgres-entra-admins", [admin(ADMIN_GROUP, "User")], CONFIG, "prod");
     });
+
+    const provisioner = (principalName: string, principalType = "ServicePrincipal") =>
+        ({ type: "azure-native:dbforpostgresql:AdministratorsMicrosoftEntra", props: { serverName: "psql", objectId: "(unknown at preview)", principalName, principalType, tenantId: TENANT } });
+    const withProvisioner = { "postgres-entra-admins": { postgresAdmins: [ADMIN_GROUP], provisioningAdmins: ["id-pgwi-prod-pg-provisioner"] } };
+
+    it("accepts the provisioning identity named in policy config as a ServicePrincipal admin in prod (D1)", async () => {
+        await expectAccepted([admin(ADMIN_GROUP), provisioner("id-pgwi-prod-pg-provisioner")], withProvisioner, "prod");
+    });
+
+    it("rejects a ServicePrincipal admin whose name is not the configured provisioning identity", async () => {
+        await expectRejected("postgres-entra-admins", [admin(ADMIN_GROUP), provisioner("id-pgwi-prod-someone-else")], withProvisioner, "prod");
+    });
+
+    it("rejects the provisioning identity's name on a person or group", async () => {
+        await expectRejected("postgres-entra-admins", [admin(ADMIN_GROUP), provisioner("id-pgwi-prod-pg-provisioner", "User")], withProvisioner, "prod");
+    });
 });
 
 describe("bypass: a privileged postgresql role", () => {
