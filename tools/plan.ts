@@ -42,6 +42,8 @@ export interface StackPlan {
     /** Simulated seconds if everything ran one after another. */
     serialSeconds: number;
     edges: ComponentEdge[];
+    /** The custom resources as the mocks recorded them (inputs, state), in simulated ms. */
+    recorded: RecordedResource[];
 }
 
 export interface PlanOptions {
@@ -148,6 +150,7 @@ export async function planStack(stack: string, options: PlanOptions = {}): Promi
         criticalPath,
         wallSeconds: Math.max(...resources.map(r => r.end)),
         serialSeconds,
+        recorded: custom,
         edges: [...edges].map(([k, outputs]) => {
             const [from, to] = k.split("\u0000");
             return { from, to, outputs: [...outputs].sort() };
