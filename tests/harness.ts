@@ -13,12 +13,12 @@ import { AcrExchangeDouble, AzureMocks, Delays, DEPLOYER_CLIENT_ID, DEPLOYER_OBJ
 export const ROOT = path.resolve(__dirname, "..");
 
 // Speed (D6: `npm run test:unit` < 30 s). Profiled: a program run spent ~30% of its CPU in ts-node re-transpiling the
-// program's files (freshProjectModules makes every run require them afresh) and ~13% source-mapping the stack trace
-// the Pulumi SDK captures for every promise it creates. Neither changes what a test sees:
+// program's files (freshProjectModules makes every run require them afresh) and ~30% capturing and source-mapping
+// the stack trace the Pulumi SDK records for every promise it creates. Neither changes what a test sees:
 // - ts-node's output for an unchanged source is the same, so it is kept per file; the modules are still evaluated
 //   afresh every run (module state cannot leak between stacks);
-// - the SDK's promise stacks (debuggablePromise's `new Error().stack`, read only to report leaked promises) are
-//   formatted without source maps; every other stack, a failing test's included, is mapped as before.
+// - the SDK's promise stacks (debuggablePromise's `new Error().stack`, read only to word its report of leaked
+//   promises, which still happens) are not captured; every other stack, a failing test's included, is as before.
 interface TsNodeService { compile(code: string, fileName: string, lineOffset?: number): string }
 const tsNode = (process as unknown as Record<symbol, TsNodeService | undefined>)[Symbol.for("ts-node.register.instance")];
 const MEMO = Symbol.for("aks-pg-passwordless.harness.memo");
@@ -38,13 +38,21 @@ if (tsNode && !(tsNode as unknown as Record<symbol, boolean>)[MEMO]) {
     };
     (tsNode as unknown as Record<symbol, boolean>)[MEMO] = true;
 }
-const mapStack = Error.prepareStackTrace;
-if (mapStack && !(mapStack as unknown as Record<symbol, boolean>)[MEMO]) {
-    const prepare = (error: Error, frames: NodeJS.CallSite[]) => (frames[0]?.getFunctionName() === "debuggablePromise"
-        ? [String(error), ...frames.map(frame => `    at ${frame}`)].join("\n")
-        : mapStack(error, frames));
-    (prepare as unknown as Record<symbol, boolean>)[MEMO] = true;
-    Error.prepareStackTrace = prepare;
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const debuggable = require("@pulumi/pulumi/runtime/debuggable") as { debuggablePromise: <T>(p: Promise<T>, ctx: unknown) => Promise<T> };
+if (!(debuggable.debuggablePromise as unknown as Record<symbol, boolean>)[MEMO]) {
+    const debuggablePromise = debuggable.debuggablePromise;
+    const withoutStack = <T>(p: Promise<T>, ctx: unknown): Promise<T> => {
+        const limit = Error.stackTraceLimit;
+        Error.stackTraceLimit = 0;
+        try {
+            return debuggablePromise(p, ctx);
+        } finally {
+            Error.stackTraceLimit = limit;
+        }
+    };
+    (withoutStack as unknown as Record<symbol, boolean>)[MEMO] = true;
+    debuggable.debuggablePromise = withoutStack;
 }
 
 /** Pulumi.yaml's declarations: key → { type, default, description }. */
