@@ -2,8 +2,10 @@
 // cost the app's pool throughput? One throwaway PostgreSQL (tests/postgres/cluster.ts: scram-sha-256 everywhere,
 // temp dir, free port, always stopped), two login roles: one whose password is an Entra-sized token (a JWT of
 // ~1.6 KB, as Entra issues for the PostgreSQL resource) handed out by the app's own EntraTokenCache through the
-// app's own createPool (app/src/db.ts), one with a 24-character password through a plain pg Pool of the same size.
-// Both run in the same process, in alternating rounds, so load on the machine hits both alike.
+// app's own createPool (app/src/db.ts), one with a 24-character password through the very same pool code (its
+// credential hands out the password instead of a token), so the ratio is the token's own cost. A plain pg Pool with
+// the password is measured too, as the baseline of the app's pool code itself (its per-step bounds).
+// All run in the same process, in alternating rounds, so load on the machine hits them alike.
 //   steady: queries through a warm pool (connections reused, as the service runs)
 //   churn:  every query on a new connection (connect, authenticate, query, close): the worst case for tokens
 import * as crypto from "crypto";
@@ -18,9 +20,17 @@ export interface TokenResult {
     passwordBytes: number;
     rounds: number;
     roundSeconds: number;
-    /** Operations per second, median over rounds. */
-    steady: { token: number; password: number; ratio: number };
-    churn: { token: number; password: number; ratio: number };
+    /** Operations per second, median over rounds; ratio = token / password (same pool code). */
+    steady: Sides;
+    churn: Sides;
+}
+
+interface Sides {
+    token: number;
+    password: number;
+    /** A plain pg Pool with the password: what the app's pool code costs by itself. */
+    barePg: number;
+    ratio: number;
 }
 
 /** A JWT-shaped string of `bytes` characters (header.payload.signature, base64url) standing in for an Entra token. */
@@ -47,7 +57,7 @@ async function opsPerSecond(seconds: number, workers: number, op: () => Promise<
 
 export async function measureTokenOverhead(options: { rounds?: number; roundSeconds?: number; major?: 16 | 17 | 18 } = {}): Promise<TokenResult> {
     const rounds = options.rounds ?? 5;
-    const roundSeconds = options.roundSeconds ?? 2;
+    const roundSeconds = options.roundSeconds ?? 3;
     const major = options.major ?? 17;
     const token = entraLikeToken(1600);
     const password = crypto.randomBytes(18).toString("base64url"); // 24 characters
@@ -56,12 +66,18 @@ export async function measureTokenOverhead(options: { rounds?: number; roundSeco
     try {
         await cluster.superuser(`CREATE ROLE ${ident("app_token")} LOGIN PASSWORD '${token}'`);
         await cluster.superuser(`CREATE ROLE ${ident("app_password")} LOGIN PASSWORD '${password}'`);
-        const credential = { getToken: async () => ({ token, expiresOnTimestamp: Date.now() + 60 * 60_000 }) };
-        const tokens = new EntraTokenCache(credential, { background: false });
+        const cache = (secret: string) => new EntraTokenCache(
+            { getToken: async () => ({ token: secret, expiresOnTimestamp: Date.now() + 60 * 60_000 }) }, { background: false });
         const size = 4;
-        const withToken = createPool({ host: "127.0.0.1", port: cluster.port, user: "app_token", database: "postgres", sslmode: "disable" }, tokens, { max: size });
-        const withPassword = new Pool({ host: "127.0.0.1", port: cluster.port, user: "app_password", database: "postgres", password, max: size });
-        pools.push(withToken, withPassword);
+        const env = (user: string) => ({ host: "127.0.0.1", port: cluster.port, user, database: "postgres", sslmode: "disable" as const });
+        const tokens = cache(token);
+        const passwords = cache(password);
+        const sides: Record<keyof Omit<Sides, "ratio">, Pool> = {
+            token: createPool(env("app_token"), tokens, { max: size }),
+            password: createPool(env("app_password"), passwords, { max: size }),
+            barePg: new Pool({ ...env("app_password"), password, max: size }),
+        };
+        pools.push(...Object.values(sides));
         const steady = (pool: Pool) => async () => { await pool.query("SELECT 1"); };
         const churn = (pool: Pool) => async () => {
             const client: PoolClient = await pool.connect();
@@ -71,25 +87,26 @@ export async function measureTokenOverhead(options: { rounds?: number; roundSeco
                 client.release(true); // destroy: the next query authenticates again
             }
         };
-        // Warm both (JIT, first connections) before measuring.
-        await opsPerSecond(0.5, size, churn(withToken));
-        await opsPerSecond(0.5, size, churn(withPassword));
-        const samples = { steady: { token: [] as number[], password: [] as number[] }, churn: { token: [] as number[], password: [] as number[] } };
+        const names = Object.keys(sides) as (keyof typeof sides)[];
+        // Warm all (JIT, first connections) before measuring.
+        for (const name of names) {
+            await opsPerSecond(0.5, size, churn(sides[name]));
+        }
+        const samples = { steady: new Map(names.map(n => [n, [] as number[]])), churn: new Map(names.map(n => [n, [] as number[]])) };
         for (let i = 0; i < rounds; i++) {
-            // Alternate which goes first, so a drift in machine load does not favour one side.
-            const order: ["token" | "password", Pool][] = i % 2 === 0 ? [["token", withToken], ["password", withPassword]] : [["password", withPassword], ["token", withToken]];
-            for (const [side, pool] of order) {
-                samples.steady[side].push(await opsPerSecond(roundSeconds, size, steady(pool)));
-            }
-            for (const [side, pool] of order) {
-                samples.churn[side].push(await opsPerSecond(roundSeconds, size, churn(pool)));
+            // Rotate which goes first, so a drift in machine load does not favour one side.
+            const order = names.map((_, j) => names[(i + j) % names.length]);
+            for (const kind of ["steady", "churn"] as const) {
+                for (const name of order) {
+                    samples[kind].get(name)!.push(await opsPerSecond(roundSeconds, size, (kind === "steady" ? steady : churn)(sides[name])));
+                }
             }
         }
-        const summary = (s: { token: number[]; password: number[] }) => {
-            const tokenOps = median(s.token);
-            const passwordOps = median(s.password);
-            return { token: Math.round(tokenOps), password: Math.round(passwordOps), ratio: Number((tokenOps / passwordOps).toFixed(3)) };
+        const summary = (s: Map<string, number[]>): Sides => {
+            const [t, p, b] = ["token", "password", "barePg"].map(n => median(s.get(n)!));
+            return { token: Math.round(t), password: Math.round(p), barePg: Math.round(b), ratio: Number((t / p).toFixed(3)) };
         };
+        passwords.stop();
         tokens.stop();
         return {
             major, tokenBytes: token.length, passwordBytes: password.length, rounds, roundSeconds,
