@@ -56,8 +56,8 @@ async function opsPerSecond(seconds: number, workers: number, op: () => Promise<
 }
 
 export async function measureTokenOverhead(options: { rounds?: number; roundSeconds?: number; major?: 16 | 17 | 18 } = {}): Promise<TokenResult> {
-    const rounds = options.rounds ?? 5;
-    const roundSeconds = options.roundSeconds ?? 3;
+    const rounds = options.rounds ?? 9;
+    const roundSeconds = options.roundSeconds ?? 1.5;
     const major = options.major ?? 17;
     const token = entraLikeToken(1600);
     const password = crypto.randomBytes(18).toString("base64url"); // 24 characters
