@@ -144,8 +144,9 @@ export class PostgresServer extends pulumi.ComponentResource {
     /** Entra tenant whose tokens the server accepts. */
     public readonly tenantId: pulumi.Output<string>;
     /**
-     * The Entra administrator's login. Resolves only once the administrator, the server parameters and every
-     * firewall rule exist, so whoever connects with it is guaranteed to be let in.
+     * The Entra administrator's login. Resolves once the administrator and the firewall rules for `allowedCidrs` (the
+     * deployer's) exist, so the deployer connecting with it is let in — and not later: the role step reads it, and
+     * must not wait for the server parameters (bench/dependencies.ts).
      */
     public readonly adminLogin: pulumi.Output<string>;
 
@@ -263,21 +264,11 @@ export class PostgresServer extends pulumi.ComponentResource {
             }, after());
         });
 
-        for (const [parameter, value] of Object.entries(SERVER_PARAMETERS)) {
-            last = new dbforpostgresql.Configuration(`${name}-param-${parameter.replace(/[._]/g, "-")}`, {
-                resourceGroupName: args.resourceGroupName,
-                serverName: server.name,
-                configurationName: parameter,
-                value,
-                source: "user-override",
-            }, {
-                ...after(),
-                // Azure cannot delete a server parameter; deleting the resource only forgets it.
-                retainOnDelete: true,
-            });
-        }
-
-        const firewallRules: dbforpostgresql.FirewallRule[] = [];
+        // The firewall rules come next, the cluster's before the deployer's, so that the role step (which reads
+        // adminLogin below) starts right after the admin and the deployer's rules and not behind the server parameters
+        // — and, the writes being serialised, whatever the role step's outputs reach (the app's Deployment and check
+        // Job) also runs after the cluster's egress IP may connect.
+        const deployerRules: dbforpostgresql.FirewallRule[] = [];
         const addRule = (ruleName: string, start: pulumi.Input<string>, end: pulumi.Input<string>) => {
             const rule = new dbforpostgresql.FirewallRule(`${name}-fw-${ruleName}`, {
                 resourceGroupName: args.resourceGroupName,
@@ -286,8 +277,8 @@ export class PostgresServer extends pulumi.ComponentResource {
                 startIpAddress: start,
                 endIpAddress: end,
             }, after());
-            firewallRules.push(rule);
             last = rule;
+            return rule;
         };
         if (!args.privateNetwork) {
             addRule("aks-egress", args.clusterEgressIp!, args.clusterEgressIp!);
@@ -306,8 +297,29 @@ export class PostgresServer extends pulumi.ComponentResource {
                 throw new Error(`PostgresServer ${name}: allowedCidrs[${i}] = ${cidr} is listed twice`);
             }
             seen.add(ruleName);
-            addRule(ruleName, range.start, range.end);
+            deployerRules.push(addRule(ruleName, range.start, range.end));
         });
+
+        // The server parameters last: the role step needs none of them. Its client verifies the server's certificate
+        // and host name (sslmode verify-full, TLS 1.2 or newer) whatever require_secure_transport and
+        // ssl_min_protocol_version say, and logging and connection throttling change nothing it does. None of the five
+        // is static in PostgreSQL (ssl_min_protocol_version reloads, log_(dis)connections take effect per session) nor,
+        // for Azure's own two, listed as needing a restart: a dynamic parameter applies to new connections without one
+        // (learn.microsoft.com/azure/postgresql/flexible-server/concepts-server-parameters), so the role step's
+        // connection stays up while they are written.
+        for (const [parameter, value] of Object.entries(SERVER_PARAMETERS)) {
+            last = new dbforpostgresql.Configuration(`${name}-param-${parameter.replace(/[._]/g, "-")}`, {
+                resourceGroupName: args.resourceGroupName,
+                serverName: server.name,
+                configurationName: parameter,
+                value,
+                source: "user-override",
+            }, {
+                ...after(),
+                // Azure cannot delete a server parameter; deleting the resource only forgets it.
+                retainOnDelete: true,
+            });
+        }
 
         if (args.protect) {
             // `protect` guards against Pulumi; the lock guards against everyone else (portal, CLI, scripts).
@@ -328,7 +340,7 @@ export class PostgresServer extends pulumi.ComponentResource {
         this.port = pulumi.output(POSTGRES_PORT);
         this.tenantId = pulumi.output(args.tenantId);
         this.adminLogin = pulumi
-            .all([admin.principalName, ...firewallRules.map(rule => rule.id)])
+            .all([admin.principalName, ...deployerRules.map(rule => rule.id)])
             .apply(([login]) => login ?? args.administrator.principalName);
 
         this.registerOutputs({

@@ -1,16 +1,17 @@
 // `npm run plan -- <stack>`: see a stack without a cloud. Evaluates the real index.ts with the stack's files
 // under the same mocks the tests use (no Azure credentials, no Pulumi CLI), with every create taking as long as
-// tools/provisioning.ts says, and prints what it would create grouped by component, the simulated deploy
+// tools/provisioning.ts says (on a virtual clock, tools/virtualClock.ts), and prints what it would create grouped by component, the simulated deploy
 // timeline with its critical path, and a Mermaid graph of the components and the outputs flowing between them.
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { azureProvisioning, ProvisioningModel } from "./provisioning";
-import { runProgram } from "../tests/harness";
+import { SimulatedMocks, VirtualClock } from "./virtualClock";
+import { runnerFor, runProgram } from "../tests/harness";
 import { RecordedResource, SUBSCRIPTION_ID, TENANT_ID } from "../tests/mocks";
 
-/** Real milliseconds per simulated second: big enough that scheduling overhead stays small against it. */
-const MS_PER_SIMULATED_SECOND = 2;
+/** Recorded times are simulated milliseconds (tools/virtualClock.ts). */
+const MS_PER_SIMULATED_SECOND = 1000;
 
 export interface PlannedResource {
     type: string;
@@ -41,6 +42,8 @@ export interface StackPlan {
     /** Simulated seconds if everything ran one after another. */
     serialSeconds: number;
     edges: ComponentEdge[];
+    /** The custom resources as the mocks recorded them (inputs, state), in simulated ms. */
+    recorded: RecordedResource[];
 }
 
 export interface PlanOptions {
@@ -78,11 +81,9 @@ function outputsOf(r: RecordedResource): [string, string][] {
 
 export async function planStack(stack: string, options: PlanOptions = {}): Promise<StackPlan> {
     const model = options.model ?? azureProvisioning;
-    const run = await runProgram({
-        stack,
-        overrides: options.overrides,
-        delays: (type, name) => model.seconds(type, name) * MS_PER_SIMULATED_SECOND,
-    });
+    const simulated = new SimulatedMocks(new VirtualClock(), (type, name) => model.seconds(type, name));
+    simulated.runner = runnerFor(stack, options.overrides);
+    const run = await runProgram({ stack, overrides: options.overrides, mocks: simulated });
     const { mocks } = run;
     const parentOf = new Map(mocks.registrations.map(r => [r.name, r.parent]));
     const topOf = (name: string): string => {
@@ -149,6 +150,7 @@ export async function planStack(stack: string, options: PlanOptions = {}): Promi
         criticalPath,
         wallSeconds: Math.max(...resources.map(r => r.end)),
         serialSeconds,
+        recorded: custom,
         edges: [...edges].map(([k, outputs]) => {
             const [from, to] = k.split("\u0000");
             return { from, to, outputs: [...outputs].sort() };

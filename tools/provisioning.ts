@@ -1,13 +1,22 @@
-// How long Azure and Kubernetes take to create each kind of resource, in seconds: the model the offline plan
-// (and the bench) simulates a deploy with. Estimates, not measurements, from Microsoft's documentation:
-// - AKS: "Creating an AKS cluster takes a few minutes" (quickstart); 5-10 min is typical for a Standard
-//   cluster with one node pool, longer with zones/more nodes.
-// - PostgreSQL Flexible Server: the quickstart quotes "a few minutes"; zone-redundant HA provisions a standby too
-//   and takes longer (the HA concepts page), 10-20 min.
-// - Server parameters, the Entra admin and firewall rules are ARM writes on the server that Azure serialises
-//   (ServerBusy): about a minute each.
-// - Role assignments, identities, federated credentials, public IPs: seconds.
-// Everything in the cluster is seconds, except a Job, which runs until its pod finishes.
+// How long Azure and Kubernetes take to create each kind of resource, in seconds: the model the offline plan and
+// the bench (bench/run.ts) simulate a deploy with. Estimates of a typical create, not measurements of this stack;
+// where a figure is ours and not a source's, it says so.
+// - AKS cluster, 8 min: the AKS quickstart has cluster creation finish after a few minutes
+//   (learn.microsoft.com/azure/aks/learn/quick-kubernetes-deploy-cli); 5-10 min is what a cluster with one
+//   system pool usually takes (our estimate); zones and more nodes take longer.
+// - PostgreSQL flexible server, 10 min: the quickstart's deployment takes a few minutes
+//   (learn.microsoft.com/azure/postgresql/flexible-server/quickstart-create-server); zone-redundant HA provisions a
+//   standby too and takes longer (learn.microsoft.com/azure/postgresql/flexible-server/concepts-high-availability).
+// - Writes on the server, 60 s each, one at a time (Azure answers ServerBusy to a second one; bench/dependencies.ts):
+//   firewall rules "take ~60 secs each to create/destroy" (hashicorp/terraform-provider-azurerm#19953); server
+//   parameters and the Entra administrator are the same kind of child write (azurerm#28298, Azure/azure-postgresql#134
+//   show them queueing behind each other); the maintenance-window PATCH is an update of the server itself — no
+//   published figure, we assume the same minute.
+// - Log Analytics workspace 30 s, container registry 45 s, public IP 10 s, role assignment 15 s, identity 5 s:
+//   ARM creates that return within seconds to a minute (our estimates; role assignments then take minutes to
+//   propagate, which the kubelet and the token exchange retry through).
+// - Image build and push, 150 s: the app's Dockerfile (npm ci, tsc, distroless copy) on a CI runner (our estimate).
+// - Kubernetes objects 2 s; a Job runs until its pod finishes, 60 s for the check (image pull, token, one query).
 export interface ProvisioningModel {
     /** Seconds to create a resource of `type` named `name`. */
     seconds(type: string, name: string): number;
@@ -18,6 +27,8 @@ const BY_TYPE: [RegExp, number][] = [
     [/dbforpostgresql:Server$/, 10 * 60],
     [/dbforpostgresql:(Configuration|FirewallRule|Administrator|AdministratorsMicrosoftEntra)$/, 60],
     [/dbforpostgresql:/, 60],
+    // lib/armPatch.ts's follow-up update of the server (the maintenance window); other dynamic resources take seconds.
+    [/^pulumi-nodejs:dynamic:Resource#maintenance-window$/, 60],
     [/operationalinsights:Workspace$/, 30],
     [/containerregistry:Registry$/, 45],
     [/docker-build:index:Image$/, 150],
@@ -34,10 +45,12 @@ const BY_TYPE: [RegExp, number][] = [
 ];
 
 export const azureProvisioning: ProvisioningModel = {
-    seconds(type: string): number {
+    seconds(type: string, name: string): number {
         if (type.startsWith("pulumi:") || type.startsWith("aks-pg-passwordless:")) {
             return 0;
         }
-        return BY_TYPE.find(([pattern]) => pattern.test(type))?.[1] ?? 5;
+        // Dynamic resources are told apart by what they do, which their name says.
+        const key = type === "pulumi-nodejs:dynamic:Resource" && name.endsWith("-maintenance-window") ? `${type}#maintenance-window` : type;
+        return BY_TYPE.find(([pattern]) => pattern.test(key))?.[1] ?? 5;
     },
 };

@@ -1,0 +1,242 @@
+// The TRUE dependencies of a deploy: what Azure and Kubernetes need to exist before each resource can be created
+// (or, for what `pulumi up` waits on — a Deployment's rollout, a Job's completion — before it can succeed), and
+// which writes Azure serialises. Declared here from the services' documented behaviour, independently of the
+// program's own graph (its inputs, outputs and dependsOn), so the bench can tell how far the program's ordering is
+// from the best any program could do: the critical-path lower bound.
+//
+// Only *which* resources exist comes from the program (its inventory under mocks); every edge below is this file's.
+// A resource no rule knows fails the bench, so the model cannot silently drift from what the program creates.
+import { RecordedResource } from "../tests/mocks";
+
+export interface Prerequisites {
+    /** Logical names of the resources that must exist first. */
+    needs: string[];
+    /** Writes with the same key are serialised by Azure (any order, one at a time). */
+    serialOn?: string;
+    /** Which rule matched (for the report). */
+    rule: string;
+}
+
+/**
+ * Azure serialises writes to one PostgreSQL flexible server and its children (firewall rules, server parameters,
+ * the Entra administrator, and updates of the server itself such as the maintenance window): a second write while
+ * one runs is refused with ServerBusy / ServerIsBusy ("Server '…' is busy with another operation").
+ * Azure/azure-postgresql#134 (configurations right after create), Azure/bicep-registry-modules#4451 (ServerBusy on a
+ * configuration), hashicorp/terraform-provider-azurerm#28298 (ServerBusy on configurations) and #19953 (azurerm
+ * locks configuration, database and firewall-rule writes per server since PR #18159; ~60 s per firewall rule).
+ */
+export const POSTGRES_WRITES = "postgres-server-writes";
+
+const names = (inventory: RecordedResource[], pattern: RegExp) => inventory.filter(r => pattern.test(r.name)).map(r => r.name);
+
+/** The app a per-app resource belongs to (`<app>-identity-…`, `<app>-postgres-…`, `<app>-workload-…`). */
+const appOf = (name: string) => /^(.*)-(identity|postgres|workload)-[^]*$/.exec(name)?.[1] ?? "";
+
+/** What a resource of `r`'s kind needs first. Throws for a resource no rule knows. */
+export function prerequisitesOf(r: RecordedResource, inventory: RecordedResource[]): Prerequisites {
+    const all = (pattern: RegExp) => names(inventory, pattern);
+    const one = (name: string) => (inventory.some(x => x.name === name) ? [name] : []);
+    const workspace = all(/^logs-workspace$/);
+    const server = one("postgres-server");
+    const app = appOf(r.name);
+    // The role step connects as the Entra administrator from the deployer's address: the server must run, the
+    // administrator must exist (pgaadauth maps the token to it), and a firewall rule must admit the deployer
+    // (learn.microsoft.com/azure/postgresql/flexible-server/concepts-firewall-rules). No server parameter is needed:
+    // the client enforces TLS itself (sslmode verify-full).
+    const roleStep = [...server, ...one("postgres-entra-admin"), ...all(/^postgres-fw-allowed-/)];
+    // What an app's pods need to become Ready and its check to pass: to run (ServiceAccount in its namespace, the
+    // image and the kubelet's right to pull it), to get a token (the federated credential on its identity;
+    // learn.microsoft.com/azure/aks/workload-identity-overview) and to log in to its database from the cluster's
+    // egress address (the firewall rule, the role bound to the identity, the database and its CONNECT grant).
+    const podsOf = (appName: string) => {
+        const serviceAccount = inventory.find(x => x.name === `${appName}-workload-serviceaccount`);
+        const namespace = inventory.find(x => x.type === "kubernetes:core/v1:Namespace" && x.inputs.metadata?.name === serviceAccount?.inputs.metadata?.namespace);
+        const deployment = inventory.find(x => x.name === `${appName}-workload-deployment`);
+        const builtImage = JSON.stringify(deployment?.inputs ?? {}).includes(".azurecr.io/");
+        return [
+            ...one(`${appName}-workload-serviceaccount`), ...(namespace ? [namespace.name] : []),
+            ...(builtImage ? [...one("app-image-image"), ...one("app-image-kubelet-pull")] : []),
+            ...one(`${appName}-identity-federation`), ...one("postgres-fw-aks-egress"),
+            ...one(`${appName}-postgres-entra-label`), ...one(`${appName}-postgres-database`), ...one(`${appName}-postgres-database-grant`),
+        ];
+    };
+
+    const rules: [string, RegExp, RegExp, () => Omit<Prerequisites, "rule">][] = [
+        // [rule, type, name, prerequisites]
+        ["random suffix", /^random:/, /./, () => ({ needs: [] })],
+        ["resource group", /resources:ResourceGroup$/, /./, () => ({ needs: [] })],
+        ["PostgreSQL server", /dbforpostgresql:Server$/, /./, () => ({ needs: [] })],
+        // Every write below is on the server or one of its children: after the server, one at a time.
+        ["server update (maintenance window)", /^pulumi-nodejs:dynamic:Resource$/, /^postgres-maintenance-window$/, () => ({ needs: server, serialOn: POSTGRES_WRITES })],
+        ["Entra administrator", /dbforpostgresql:AdministratorsMicrosoftEntra$/, /./, () => ({ needs: server, serialOn: POSTGRES_WRITES })],
+        ["server parameter", /dbforpostgresql:Configuration$/, /./, () => ({ needs: server, serialOn: POSTGRES_WRITES })],
+        // The cluster's rule admits the egress IP's address, so that address must exist.
+        ["firewall rule (cluster egress)", /dbforpostgresql:FirewallRule$/, /^postgres-fw-aks-egress$/, () => ({ needs: [...server, ...one("aks-egress")], serialOn: POSTGRES_WRITES })],
+        ["firewall rule", /dbforpostgresql:FirewallRule$/, /./, () => ({ needs: server, serialOn: POSTGRES_WRITES })],
+        // A lock and a diagnostic setting are writes of other providers (Microsoft.Authorization, Microsoft.Insights)
+        // on the server's scope: they need it to exist, and are not server writes.
+        ["management lock", /authorization:ManagementLockByScope$/, /./, () => ({ needs: server })],
+        ["PostgreSQL diagnostics", /monitor:DiagnosticSetting$/, /^postgres-/, () => ({ needs: [...server, ...workspace] })],
+        ["cluster diagnostics", /monitor:DiagnosticSetting$/, /^aks-/, () => ({ needs: [...one("aks-cluster"), ...workspace] })],
+        ["Log Analytics workspace", /operationalinsights:Workspace$/, /./, () => ({ needs: [] })],
+        ["public IP", /network:PublicIPAddress$/, /./, () => ({ needs: [] })],
+        ["managed identity", /managedidentity:UserAssignedIdentity$/, /./, () => ({ needs: [] })],
+        // A cluster whose control plane uses a user-assigned identity and a pre-made outbound IP needs Network
+        // Contributor on that IP first (learn.microsoft.com/azure/aks/use-managed-identity, "pre-created identity";
+        // learn.microsoft.com/azure/aks/load-balancer-standard, "bring your own outbound public IPs").
+        ["egress IP access", /authorization:RoleAssignment$/, /^aks-egress-ip-access$/, () => ({ needs: [...one("aks-egress"), ...one("aks-control-plane")] })],
+        // The monitoring add-on's config names the workspace (when there is one), so it must exist.
+        ["AKS cluster", /containerservice:ManagedCluster$/, /./, () => ({ needs: [...one("aks-control-plane"), ...one("aks-egress"), ...one("aks-egress-ip-access"), ...workspace] })],
+        ["cluster admin role", /authorization:RoleAssignment$/, /^aks-admin-\d+$/, () => ({ needs: one("aks-cluster") })],
+        ["Container Insights rule", /monitor:DataCollectionRule$/, /./, () => ({ needs: workspace })],
+        ["Container Insights association", /monitor:DataCollectionRuleAssociation$/, /./, () => ({ needs: [...all(/-dcr$/), ...one("aks-cluster")] })],
+        ["Kubernetes provider", /^pulumi:providers:kubernetes$/, /./, () => ({ needs: one("aks-cluster") })],
+        // A federated credential trusts the cluster's OIDC issuer, which exists once the cluster does.
+        ["federated credential", /managedidentity:FederatedIdentityCredential$/, /./, () => ({ needs: [...one(`${app}-identity-identity`), ...one("aks-cluster")] })],
+        ["app extra role", /authorization:RoleAssignment$/, /-identity-role-\d+$/, () => ({ needs: one(`${app}-identity-identity`) })],
+        ["container registry", /containerregistry:Registry$/, /./, () => ({ needs: [] })],
+        ["AcrPush for a deployer", /authorization:RoleAssignment$/, /^app-image-push-\d+$/, () => ({ needs: one("app-image-registry") })],
+        ["AcrPull for the kubelet", /authorization:RoleAssignment$/, /^app-image-kubelet-pull$/, () => ({ needs: [...one("app-image-registry"), ...one("aks-cluster")] })],
+        ["image build and push", /^docker-build:index:Image$/, /./, () => ({ needs: [...one("app-image-registry"), ...all(/^app-image-push-\d+$/)] })],
+        ["namespace", /^kubernetes:core\/v1:Namespace$/, /./, () => ({ needs: one("aks-cluster") })],
+        ["namespaced object", /^kubernetes:(networking\.k8s\.io\/v1:NetworkPolicy|policy\/v1:PodDisruptionBudget)$/, /./, () => ({
+            needs: inventory.filter(x => x.type === "kubernetes:core/v1:Namespace" && x.inputs.metadata?.name === r.inputs.metadata?.namespace).map(x => x.name),
+        })],
+        // The ServiceAccount carries the identity's client id.
+        ["ServiceAccount", /^kubernetes:core\/v1:ServiceAccount$/, /./, () => ({
+            needs: [...inventory.filter(x => x.type === "kubernetes:core/v1:Namespace" && x.inputs.metadata?.name === r.inputs.metadata?.namespace).map(x => x.name),
+                ...one(`${app}-identity-identity`)],
+        })],
+        ["PostgreSQL provider (role step)", /^pulumi:providers:postgresql$/, /./, () => ({ needs: roleStep })],
+        ["role", /^postgresql:index\/role:Role$/, /./, () => ({ needs: roleStep })],
+        // pgaadauth's label names the identity's object id.
+        ["Entra label", /^postgresql:index\/securityLabel:SecurityLabel$/, /./, () => ({ needs: [...one(`${app}-postgres-role`), ...one(`${app}-identity-identity`)] })],
+        ["database", /^postgresql:index\/database:Database$/, /./, () => ({ needs: one(`${app}-postgres-role`) })],
+        ["admin membership", /^postgresql:index\/grantRole:GrantRole$/, /./, () => ({ needs: one(`${app}-postgres-role`) })],
+        // The administrator grants and revokes on the database as a member of its owner.
+        ["database grant", /^postgresql:index\/grant:Grant$/, /./, () => ({ needs: [...one(`${app}-postgres-database`), ...one(`${app}-postgres-admins-member`)] })],
+        ["Deployment (rollout)", /^kubernetes:apps\/v1:Deployment$/, /./, () => ({ needs: podsOf(app) })],
+        // The check needs what the app's pods need — not the Deployment itself.
+        ["check Job", /^kubernetes:batch\/v1:Job$/, /./, () => ({ needs: podsOf(app) })],
+    ];
+    for (const [rule, type, name, prerequisites] of rules) {
+        if (type.test(r.type) && name.test(r.name)) {
+            return { ...prerequisites(), rule };
+        }
+    }
+    throw new Error(`bench/dependencies.ts has no rule for ${r.type} ${r.name}: declare what it truly needs`);
+}
+
+export interface BoundResult {
+    /** Simulated seconds: no program can deploy these resources faster under these durations. */
+    seconds: number;
+    /** The chain that sets the bound, first to last. */
+    path: string[];
+    /** The order of the serialised writes that achieves it. */
+    writeOrder: string[];
+}
+
+/**
+ * The critical-path lower bound: the earliest every resource can be done when each starts as soon as its true
+ * prerequisites are done, and serialised writes run one at a time in the best order for the whole deploy
+ * (enumerated: writes with the same duration, prerequisites and dependents are interchangeable, so only distinct
+ * orders are tried).
+ */
+export function lowerBound(inventory: RecordedResource[], seconds: (r: RecordedResource) => number): BoundResult {
+    const prereq = new Map(inventory.map(r => [r.name, prerequisitesOf(r, inventory)]));
+    for (const [name, p] of prereq) {
+        for (const need of p.needs) {
+            if (!prereq.has(need)) {
+                throw new Error(`${name} needs ${need}, which the program does not create`);
+            }
+        }
+    }
+    const duration = new Map(inventory.map(r => [r.name, seconds(r)]));
+    const dependents = new Map<string, string[]>(inventory.map(r => [r.name, []]));
+    for (const [name, p] of prereq) {
+        p.needs.forEach(need => dependents.get(need)!.push(name));
+    }
+    // Topological order of the true graph.
+    const order: string[] = [];
+    const state = new Map<string, number>();
+    const visit = (name: string, trail: string[]) => {
+        if (state.get(name) === 2) return;
+        if (state.get(name) === 1) throw new Error(`dependency cycle: ${[...trail, name].join(" → ")}`);
+        state.set(name, 1);
+        prereq.get(name)!.needs.forEach(n => visit(n, [...trail, name]));
+        state.set(name, 2);
+        order.push(name);
+    };
+    inventory.forEach(r => visit(r.name, []));
+
+    const writes = inventory.filter(r => prereq.get(r.name)!.serialOn === POSTGRES_WRITES).map(r => r.name);
+    const signature = (w: string) => JSON.stringify([duration.get(w), [...prereq.get(w)!.needs].sort(), [...dependents.get(w)!].sort()]);
+    const classes = new Map<string, string[]>();
+    writes.forEach(w => classes.set(signature(w), [...(classes.get(signature(w)) ?? []), w]));
+    const pools = [...classes.values()];
+
+    const evaluate = (writeOrder: string[]) => {
+        const finish = new Map<string, number>();
+        const from = new Map<string, string | undefined>();
+        const previousWrite = new Map(writeOrder.map((w, i) => [w, writeOrder[i - 1]]));
+        // Writes are placed in their given order; everything else in topological order. A write's start also waits
+        // for the write before it, so iterate until the times settle (the graph plus the write chain is acyclic
+        // when the order respects prerequisites; an order that does not is simply slower, never wrong).
+        for (let changed = true, rounds = 0; changed && rounds < inventory.length + writeOrder.length + 2; rounds++) {
+            changed = false;
+            for (const name of order) {
+                let start = 0;
+                let via: string | undefined;
+                for (const need of [...prereq.get(name)!.needs, ...(previousWrite.get(name) ? [previousWrite.get(name)!] : [])]) {
+                    const f = finish.get(need) ?? 0;
+                    if (via === undefined || f > start) {
+                        start = f;
+                        via = need;
+                    }
+                }
+                const end = start + duration.get(name)!;
+                if (finish.get(name) !== end) {
+                    finish.set(name, end);
+                    from.set(name, via);
+                    changed = true;
+                }
+            }
+        }
+        let last = order[0];
+        for (const name of order) {
+            if (finish.get(name)! > finish.get(last)!) last = name;
+        }
+        const path: string[] = [];
+        for (let at: string | undefined = last; at !== undefined; at = from.get(at)) {
+            path.unshift(at);
+            if (path.length > inventory.length) break;
+        }
+        return { seconds: finish.get(last)!, path };
+    };
+
+    let best: BoundResult | undefined;
+    const counts = pools.map(p => p.length);
+    const used = counts.map(() => 0);
+    const sequence: number[] = [];
+    const search = () => {
+        if (sequence.length === writes.length) {
+            const writeOrder = sequence.map((c, i) => pools[c][sequence.slice(0, i).filter(x => x === c).length]);
+            const result = evaluate(writeOrder);
+            if (!best || result.seconds < best.seconds) {
+                best = { ...result, writeOrder };
+            }
+            return;
+        }
+        for (let c = 0; c < pools.length; c++) {
+            if (used[c] < counts[c]) {
+                used[c]++;
+                sequence.push(c);
+                search();
+                sequence.pop();
+                used[c]--;
+            }
+        }
+    };
+    search();
+    return best ?? { ...evaluate([]), writeOrder: [] };
+}
