@@ -44,6 +44,24 @@ export function prerequisitesOf(r: RecordedResource, inventory: RecordedResource
     // (learn.microsoft.com/azure/postgresql/flexible-server/concepts-firewall-rules). No server parameter is needed:
     // the client enforces TLS itself (sslmode verify-full).
     const roleStep = [...server, ...one("postgres-entra-admin"), ...all(/^postgres-fw-allowed-/)];
+    // A private registry (publicNetworkAccess Disabled) is reached only through its private endpoint, by a name the
+    // VNet resolves once the zone group has written the endpoint's records into the linked privatelink.azurecr.io zone
+    // (learn.microsoft.com/azure/container-registry/container-registry-private-link; learn.microsoft.com/azure/
+    // private-link/private-endpoint-dns): pushing the image and pulling it on the nodes both need that path.
+    const registryPath = [...one("app-image-registry-dns"), ...one("network-registry-dns-link")];
+    // The in-cluster role step (pgRoleStep job, D1): the Job's pod runs the app image as the provisioning identity. It
+    // needs its namespace objects (ServiceAccount with the identity's client id, the statements, the NetworkPolicy
+    // that confines it — policy, not mechanics: it must not run unconfined), the image and the kubelet's right to pull
+    // it, a token (the identity's federated credential; learn.microsoft.com/azure/aks/workload-identity-overview), and
+    // a login: the server, reached by its name in the linked private zone, and the Entra administrator entry of the
+    // provisioning identity (pgaadauth maps the token to it). Its statements grant to azure_pg_admin, which exists
+    // with the server, so the configured (human) administrator is not needed.
+    const provisionerJob = [
+        ...all(/^pg-roles-(serviceaccount|statements|network-policy)$/), ...one("app-image-image"), ...one("app-image-kubelet-pull"),
+        ...registryPath, ...one("pg-provisioner-identity-federation"), ...server, ...one("network-postgres-dns-link"),
+        // The further administrators are the ones the program creates: the provisioning identity's (index.ts).
+        ...all(/^postgres-entra-admin-\d+$/),
+    ];
     // What an app's pods need to become Ready and its check to pass: to run (ServiceAccount in its namespace, the
     // image and the kubelet's right to pull it), to get a token (the federated credential on its identity;
     // learn.microsoft.com/azure/aks/workload-identity-overview) and to log in to its database from the cluster's
@@ -55,8 +73,10 @@ export function prerequisitesOf(r: RecordedResource, inventory: RecordedResource
         const builtImage = JSON.stringify(deployment?.inputs ?? {}).includes(".azurecr.io/");
         return [
             ...one(`${appName}-workload-serviceaccount`), ...(namespace ? [namespace.name] : []),
-            ...(builtImage ? [...one("app-image-image"), ...one("app-image-kubelet-pull")] : []),
+            ...(builtImage ? [...one("app-image-image"), ...one("app-image-kubelet-pull"), ...registryPath] : []),
             ...one(`${appName}-identity-federation`), ...one("postgres-fw-aks-egress"),
+            // In job mode the app's role, database and grants exist once the provisioning Job has completed.
+            ...one("pg-roles-job"),
             ...one(`${appName}-postgres-entra-label`), ...one(`${appName}-postgres-database`), ...one(`${appName}-postgres-database-grant`),
         ];
     };
@@ -65,9 +85,19 @@ export function prerequisitesOf(r: RecordedResource, inventory: RecordedResource
         // [rule, type, name, prerequisites]
         ["random suffix", /^random:/, /./, () => ({ needs: [] })],
         ["resource group", /resources:ResourceGroup$/, /./, () => ({ needs: [] })],
-        ["PostgreSQL server", /dbforpostgresql:Server$/, /./, () => ({ needs: [] })],
+        // VNet integration is fixed at creation: a private server is created with its delegated subnet (here inline in
+        // the VNet's own request) and a private DNS zone that must already be linked to that VNet, or the server's
+        // name resolves nowhere in it (learn.microsoft.com/azure/postgresql/flexible-server/concepts-networking-private,
+        // "Using Azure private DNS zone"; the ARM request's network.delegatedSubnetResourceId and
+        // privateDnsZoneArmResourceId name both).
+        ["PostgreSQL server", /dbforpostgresql:Server$/, /./, () => ({ needs: [...one("network-vnet"), ...one("network-postgres-dns"), ...one("network-postgres-dns-link")] })],
         // Every write below is on the server or one of its children: after the server, one at a time.
         ["server update (maintenance window)", /^pulumi-nodejs:dynamic:Resource$/, /^postgres-maintenance-window$/, () => ({ needs: server, serialOn: POSTGRES_WRITES })],
+        // A further administrator names a principal the program creates (the provisioning identity): it must exist in
+        // Entra first (learn.microsoft.com/azure/postgresql/flexible-server/how-to-manage-azure-ad-users).
+        ["Entra administrator (provisioning identity)", /dbforpostgresql:AdministratorsMicrosoftEntra$/, /^postgres-entra-admin-\d+$/, () => ({
+            needs: [...server, ...one("pg-provisioner-identity-identity")], serialOn: POSTGRES_WRITES,
+        })],
         ["Entra administrator", /dbforpostgresql:AdministratorsMicrosoftEntra$/, /./, () => ({ needs: server, serialOn: POSTGRES_WRITES })],
         ["server parameter", /dbforpostgresql:Configuration$/, /./, () => ({ needs: server, serialOn: POSTGRES_WRITES })],
         // The cluster's rule admits the egress IP's address, so that address must exist.
@@ -80,13 +110,29 @@ export function prerequisitesOf(r: RecordedResource, inventory: RecordedResource
         ["cluster diagnostics", /monitor:DiagnosticSetting$/, /^aks-/, () => ({ needs: [...one("aks-cluster"), ...workspace] })],
         ["Log Analytics workspace", /operationalinsights:Workspace$/, /./, () => ({ needs: [] })],
         ["public IP", /network:PublicIPAddress$/, /./, () => ({ needs: [] })],
+        // The private network: a VNet (its subnets inline), private DNS zones (global resources, needing nothing), and
+        // each zone's link to the VNet (learn.microsoft.com/azure/dns/private-dns-virtual-network-links).
+        ["virtual network", /network:VirtualNetwork$/, /./, () => ({ needs: [] })],
+        ["private DNS zone", /privatedns:PrivateZone$/, /./, () => ({ needs: [] })],
+        ["private DNS zone link", /privatedns:VirtualNetworkLink$/, /./, () => ({ needs: [...one(r.name.replace(/-link$/, "")), ...one("network-vnet")] })],
+        // A private endpoint is a NIC in a subnet connected to the resource it exposes; its zone group then writes the
+        // endpoint's A records into the zone (learn.microsoft.com/azure/private-link/create-private-endpoint-portal;
+        // learn.microsoft.com/azure/private-link/private-endpoint-dns-integration).
+        ["private endpoint", /network:PrivateEndpoint$/, /./, () => ({ needs: [...one("app-image-registry"), ...one("network-vnet")] })],
+        ["private DNS zone group", /network:PrivateDnsZoneGroup$/, /./, () => ({ needs: [...one("app-image-registry-endpoint"), ...one("network-registry-dns")] })],
+        // Nodes in a VNet of ours: the cluster's user-assigned identity needs Network Contributor (subnet join) on the
+        // nodes' subnet before the cluster is created (learn.microsoft.com/azure/aks/configure-azure-cni, "prerequisites";
+        // learn.microsoft.com/azure/aks/use-managed-identity, "pre-created identity").
+        ["nodes subnet access", /authorization:RoleAssignment$/, /^aks-nodes-subnet-access$/, () => ({ needs: [...one("network-vnet"), ...one("aks-control-plane")] })],
         ["managed identity", /managedidentity:UserAssignedIdentity$/, /./, () => ({ needs: [] })],
         // A cluster whose control plane uses a user-assigned identity and a pre-made outbound IP needs Network
         // Contributor on that IP first (learn.microsoft.com/azure/aks/use-managed-identity, "pre-created identity";
         // learn.microsoft.com/azure/aks/load-balancer-standard, "bring your own outbound public IPs").
         ["egress IP access", /authorization:RoleAssignment$/, /^aks-egress-ip-access$/, () => ({ needs: [...one("aks-egress"), ...one("aks-control-plane")] })],
         // The monitoring add-on's config names the workspace (when there is one), so it must exist.
-        ["AKS cluster", /containerservice:ManagedCluster$/, /./, () => ({ needs: [...one("aks-control-plane"), ...one("aks-egress"), ...one("aks-egress-ip-access"), ...workspace] })],
+        ["AKS cluster", /containerservice:ManagedCluster$/, /./, () => ({
+            needs: [...one("aks-control-plane"), ...one("aks-egress"), ...one("aks-egress-ip-access"), ...workspace, ...one("network-vnet"), ...one("aks-nodes-subnet-access")],
+        })],
         ["cluster admin role", /authorization:RoleAssignment$/, /^aks-admin-\d+$/, () => ({ needs: one("aks-cluster") })],
         ["Container Insights rule", /monitor:DataCollectionRule$/, /./, () => ({ needs: workspace })],
         ["Container Insights association", /monitor:DataCollectionRuleAssociation$/, /./, () => ({ needs: [...all(/-dcr$/), ...one("aks-cluster")] })],
@@ -97,10 +143,18 @@ export function prerequisitesOf(r: RecordedResource, inventory: RecordedResource
         ["container registry", /containerregistry:Registry$/, /./, () => ({ needs: [] })],
         ["AcrPush for a deployer", /authorization:RoleAssignment$/, /^app-image-push-\d+$/, () => ({ needs: one("app-image-registry") })],
         ["AcrPull for the kubelet", /authorization:RoleAssignment$/, /^app-image-kubelet-pull$/, () => ({ needs: [...one("app-image-registry"), ...one("aks-cluster")] })],
-        ["image build and push", /^docker-build:index:Image$/, /./, () => ({ needs: [...one("app-image-registry"), ...all(/^app-image-push-\d+$/)] })],
+        ["image build and push", /^docker-build:index:Image$/, /./, () => ({ needs: [...one("app-image-registry"), ...all(/^app-image-push-\d+$/), ...registryPath] })],
         ["namespace", /^kubernetes:core\/v1:Namespace$/, /./, () => ({ needs: one("aks-cluster") })],
         ["namespaced object", /^kubernetes:(networking\.k8s\.io\/v1:NetworkPolicy|policy\/v1:PodDisruptionBudget)$/, /./, () => ({
             needs: inventory.filter(x => x.type === "kubernetes:core/v1:Namespace" && x.inputs.metadata?.name === r.inputs.metadata?.namespace).map(x => x.name),
+        })],
+        // The provisioning Job's ServiceAccount carries the provisioning identity's client id.
+        ["provisioner ServiceAccount", /^kubernetes:core\/v1:ServiceAccount$/, /^pg-roles-serviceaccount$/, () => ({
+            needs: [...one("pg-roles-namespace"), ...one("pg-provisioner-identity-identity")],
+        })],
+        // The statements name every app's role and Entra object id: the apps' identities must exist to write them.
+        ["provisioner statements", /^kubernetes:core\/v1:ConfigMap$/, /^pg-roles-statements$/, () => ({
+            needs: [...one("pg-roles-namespace"), ...all(/-identity-identity$/).filter(n => n !== "pg-provisioner-identity-identity")],
         })],
         // The ServiceAccount carries the identity's client id.
         ["ServiceAccount", /^kubernetes:core\/v1:ServiceAccount$/, /./, () => ({
@@ -116,6 +170,7 @@ export function prerequisitesOf(r: RecordedResource, inventory: RecordedResource
         // The administrator grants and revokes on the database as a member of its owner.
         ["database grant", /^postgresql:index\/grant:Grant$/, /./, () => ({ needs: [...one(`${app}-postgres-database`), ...one(`${app}-postgres-admins-member`)] })],
         ["Deployment (rollout)", /^kubernetes:apps\/v1:Deployment$/, /./, () => ({ needs: podsOf(app) })],
+        ["provisioning Job", /^kubernetes:batch\/v1:Job$/, /^pg-roles-job$/, () => ({ needs: provisionerJob })],
         // The check needs what the app's pods need — not the Deployment itself.
         ["check Job", /^kubernetes:batch\/v1:Job$/, /./, () => ({ needs: podsOf(app) })],
     ];

@@ -149,6 +149,12 @@ export class PostgresServer extends pulumi.ComponentResource {
      * must not wait for the server parameters (bench/dependencies.ts).
      */
     public readonly adminLogin: pulumi.Output<string>;
+    /**
+     * Every Entra administrator entry, the configured one first: what a client logging in as one of them must wait for
+     * — and no more (the in-cluster role step's `runAfter` must not queue behind the server parameters, which come
+     * later in the server's serialised writes; bench/dependencies.ts). Resources, not an output: waited on, not read.
+     */
+    public readonly administrators: pulumi.Resource[];
 
     constructor(name: string, args: PostgresServerArgs, opts?: pulumi.ComponentResourceOptions) {
         super("aks-pg-passwordless:azure:PostgresServer", name, {}, opts);
@@ -253,6 +259,7 @@ export class PostgresServer extends pulumi.ComponentResource {
             tenantId: args.tenantId,
         }, { ...after(), aliases: [{ type: "azure-native:dbforpostgresql:Administrator" }] });
         last = admin;
+        this.administrators = [admin];
         (args.additionalAdministrators ?? []).forEach((extra, i) => {
             last = new dbforpostgresql.AdministratorsMicrosoftEntra(`${name}-entra-admin-${i + 2}`, {
                 resourceGroupName: args.resourceGroupName,
@@ -262,6 +269,7 @@ export class PostgresServer extends pulumi.ComponentResource {
                 principalType: "ServicePrincipal",
                 tenantId: args.tenantId,
             }, after());
+            this.administrators.push(last);
         });
 
         // The firewall rules come next, the cluster's before the deployer's, so that the role step (which reads

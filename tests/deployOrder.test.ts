@@ -1,11 +1,13 @@
 // What the deploy waits for (issue 12, "Speed"). Azure serialises writes to one PostgreSQL server (ServerBusy), so
-// the server's children stay one after another; but the role step — the deployer connecting as the Entra
-// administrator — needs only the server, its administrator and the firewall rule that lets the deployer in, and
-// must not queue behind the server parameters. Checked on the component (which outputs the role step reads) and on
+// the server's children stay one after another; but the role step must not queue behind the server parameters. Each
+// stack has its own role step: dev's (pgRoleStep provider) is the deployer connecting as the Entra administrator and
+// needs only the server, its administrator and the firewall rule that lets the deployer in; prod's (pgRoleStep job,
+// a private server) is the in-cluster provisioning Job, which needs the cluster, the image, the provisioning
+// identity's federated credential and that identity's administrator entry on the server. Checked on the component (which outputs the role step reads) and on
 // both stacks' simulated deploys (tools/plan.ts on a virtual clock, tools/provisioning.ts's durations).
 import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
-import { lowerBound } from "../bench/dependencies";
+import { lowerBound, prerequisitesOf } from "../bench/dependencies";
 import { PostgresServer, PostgresServerArgs } from "../components/postgresServer";
 import { planStack, PlannedResource, StackPlan } from "../tools/plan";
 import { azureProvisioning } from "../tools/provisioning";
@@ -54,7 +56,9 @@ describe("deploy order: the role step waits only for what it needs", () => {
         expect(result).to.deep.equal(["pg-entra-admin", "pg-fw-allowed-198-51-100-0-28", "pg-fw-allowed-203-0-113-8-29", "pg-server"]);
     });
 
-    for (const stack of ["dev", "prod"]) {
+    // Which role step each stack's config chooses (Pulumi.<stack>.yaml, pgRoleStep).
+    const roleSteps = { dev: "provider", prod: "job" } as const;
+    for (const [stack, roleStep] of Object.entries(roleSteps)) {
         describe(`${stack}, simulated deploy`, () => {
             // The workspace is made slow (40 minutes) to show who waits for it: only what reads from it.
             const SLOW_WORKSPACE = 40 * 60;
@@ -71,25 +75,58 @@ describe("deploy order: the role step waits only for what it needs", () => {
             };
             const matching = (pattern: RegExp) => plan.resources.filter(r => pattern.test(r.name));
 
-            it("the role step starts the moment the deployer's firewall rule exists, before any server parameter is written", () => {
-                const deployerRules = matching(/^postgres-fw-allowed-/);
-                expect(deployerRules).to.have.length.greaterThan(0);
-                const role = named("demo-postgres-role");
-                expect(role.start).to.equal(Math.max(...deployerRules.map(r => r.end), named("postgres-entra-admin").end));
-                for (const parameter of matching(/^postgres-param-/)) {
-                    expect(role.start, `role step vs ${parameter.name}`).to.be.at.most(parameter.start);
-                }
-            });
+            if (roleStep === "provider") {
+                it("the role step starts the moment the deployer's firewall rule exists, before any server parameter is written", () => {
+                    const deployerRules = matching(/^postgres-fw-allowed-/);
+                    expect(deployerRules).to.have.length.greaterThan(0);
+                    const role = named("demo-postgres-role");
+                    expect(role.start).to.equal(Math.max(...deployerRules.map(r => r.end), named("postgres-entra-admin").end));
+                    for (const parameter of matching(/^postgres-param-/)) {
+                        expect(role.start, `role step vs ${parameter.name}`).to.be.at.most(parameter.start);
+                    }
+                });
 
-            it("the app's check still runs only after the cluster's egress IP may reach the database", () => {
-                expect(named("demo-workload-check").start).to.be.at.least(named("postgres-fw-aks-egress").end);
-            });
+                it("the app's check still runs only after the cluster's egress IP may reach the database", () => {
+                    expect(named("demo-workload-check").start).to.be.at.least(named("postgres-fw-aks-egress").end);
+                });
+            } else {
+                // What the provisioning Job truly needs (bench/dependencies.ts, "provisioning Job"): its namespace's
+                // objects in the cluster, the image and the path to pull it from the private registry, a token (the
+                // federated credential), and a login (the server, its linked private zone, the provisioning identity's
+                // administrator entry).
+                const jobNeeds = [
+                    "pg-roles-serviceaccount", "pg-roles-statements", "pg-roles-network-policy",
+                    "app-image-image", "app-image-kubelet-pull", "app-image-registry-dns", "network-registry-dns-link",
+                    "pg-provisioner-identity-federation", "postgres-server", "network-postgres-dns-link", "postgres-entra-admin-2",
+                ];
+
+                it("the dependency model's provisioning Job needs exactly the cluster objects, image, credential and admin this test names", () => {
+                    const job = plan.recorded.find(r => r.name === "pg-roles-job");
+                    expect(job, "pg-roles-job in the inventory").to.not.equal(undefined);
+                    expect([...prerequisitesOf(job!, plan.recorded).needs].sort()).to.deep.equal([...jobNeeds].sort());
+                });
+
+                // Here the cluster waits for the slow workspace (its monitoring add-on names it), and the Job for the
+                // cluster: a true wait. Not queuing behind the server parameters is checked on the real durations below.
+                it("the provisioning Job starts the moment what it needs exists", () => {
+                    expect(named("pg-roles-job").start).to.equal(Math.max(...jobNeeds.map(name => named(name).end)));
+                });
+
+                it("the app's pods and check start only once the provisioning Job has made their roles", () => {
+                    const job = named("pg-roles-job");
+                    for (const name of ["demo-workload-deployment", "demo-workload-check"]) {
+                        expect(named(name).start, name).to.be.at.least(job.end);
+                    }
+                });
+            }
 
             it("the server's writes and the role step do not wait for the Log Analytics workspace", () => {
                 const workspace = named("logs-workspace");
                 expect(workspace.end).to.equal(SLOW_WORKSPACE);
+                // dev's role step is among them; prod's in-cluster Job is not: it runs in the cluster, which truly waits.
                 const independent = plan.resources.filter(r => /^postgres-/.test(r.name) && r.name !== "postgres-diagnostics")
                     .concat(matching(/^demo-postgres-/));
+                expect(independent.some(r => r.name === "demo-postgres-role"), "the role step among them").to.equal(roleStep === "provider");
                 for (const r of independent) {
                     expect(r.end, r.name).to.be.below(workspace.end);
                 }
@@ -104,8 +141,8 @@ describe("deploy order: the role step waits only for what it needs", () => {
         });
     }
 
-    // With the provisioning model as it is (not the slow workspace above), the server's create and its nine
-    // serialised writes bound both stacks; the program should not add to that.
+    // With the provisioning model as it is (not the slow workspace above), the server's create and its serialised
+    // writes bound both stacks (prod's after its private DNS zone and link); the program should not add to that.
     for (const stack of ["dev", "prod"]) {
         it(`${stack}: the whole deploy takes at most 5% longer than the lower bound of bench/dependencies.ts's true dependencies`, async function () {
             this.timeout(120_000);
@@ -116,4 +153,15 @@ describe("deploy order: the role step waits only for what it needs", () => {
                 .to.be.at.most(1.05 * bound.seconds);
         });
     }
+
+    it("prod: the provisioning Job does not queue behind the server parameters", async function () {
+        this.timeout(120_000);
+        const plan = await planStack("prod");
+        const job = plan.resources.find(r => r.name === "pg-roles-job")!;
+        const parameters = plan.resources.filter(r => /^postgres-param-/.test(r.name));
+        expect(parameters).to.have.length.greaterThan(0);
+        for (const parameter of parameters) {
+            expect(job.start, `provisioning Job vs ${parameter.name}`).to.be.at.most(parameter.start);
+        }
+    });
 });

@@ -15,8 +15,14 @@
 // - Log Analytics workspace 30 s, container registry 45 s, public IP 10 s, role assignment 15 s, identity 5 s:
 //   ARM creates that return within seconds to a minute (our estimates; role assignments then take minutes to
 //   propagate, which the kubelet and the token exchange retry through).
+// - Private network (prod): virtual network with its subnets inline 10 s, private DNS zone 30 s, its VNet link 30 s,
+//   private endpoint 60 s, its DNS zone group 10 s. No published create times: ARM network resources that Azure reports
+//   done once the NIC / zone / link is provisioned (learn.microsoft.com/azure/private-link/create-private-endpoint-portal,
+//   learn.microsoft.com/azure/dns/private-dns-getstarted-portal describe the steps, not their duration) — our estimates,
+//   the endpoint the slowest since Azure allocates a NIC in the subnet and approves the connection.
 // - Image build and push, 150 s: the app's Dockerfile (npm ci, tsc, distroless copy) on a CI runner (our estimate).
-// - Kubernetes objects 2 s; a Job runs until its pod finishes, 60 s for the check (image pull, token, one query).
+// - Kubernetes objects 2 s; a Job runs until its pod finishes, 60 s for the check (image pull, token, one query) and
+//   for the provisioning Job (image pull, token, a few idempotent statements per app; our estimate).
 export interface ProvisioningModel {
     /** Seconds to create a resource of `type` named `name`. */
     seconds(type: string, name: string): number;
@@ -33,6 +39,10 @@ const BY_TYPE: [RegExp, number][] = [
     [/containerregistry:Registry$/, 45],
     [/docker-build:index:Image$/, 150],
     [/network:PublicIPAddress$/, 10],
+    [/network:VirtualNetwork$/, 10],
+    [/privatedns:(PrivateZone|VirtualNetworkLink)$/, 30],
+    [/network:PrivateEndpoint$/, 60],
+    [/network:PrivateDnsZoneGroup$/, 10],
     [/authorization:RoleAssignment$/, 15],
     [/authorization:ManagementLock/, 5],
     [/managedidentity:/, 5],
