@@ -1,5 +1,4 @@
-// Wiring only: config → components → stack outputs, top to bottom as the architecture reads. The program is async
-// so that the check which needs Azure (who is running it) fails before a single resource is registered.
+// Wiring only: config → components → stack outputs, top to bottom as the architecture reads (async: see the runner check).
 import * as pulumi from "@pulumi/pulumi";
 import * as authorization from "@pulumi/azure-native/authorization";
 import * as resources from "@pulumi/azure-native/resources";
@@ -15,7 +14,6 @@ import { PostgresRole } from "./components/postgresRole";
 import { PostgresServer } from "./components/postgresServer";
 import { WorkloadIdentity } from "./components/workloadIdentity";
 import { adminMismatch } from "./lib/deployerCheck";
-import { psqlHint } from "./lib/psqlHint";
 import { appRoleStatements } from "./lib/roleStatements";
 
 export = async () => {
@@ -25,39 +23,31 @@ export = async () => {
     const { tenantId, subscriptionId, ...runner } = await authorization.getClientConfig();
     const asJob = config.roleStep === "job";
     const mismatch = pulumi.runtime.isDryRun() || asJob ? undefined : adminMismatch(config.postgres.administrator, runner);
-    if (mismatch) {
-        throw new pulumi.RunError(mismatch);
-    }
+    if (mismatch) { throw new pulumi.RunError(mismatch); } // before a single resource is registered
     const tags = { project: PROJECT, stack: config.stack, "managed-by": "pulumi" };
-    // Created here, or — where a CI identity may not create resource groups — made once by bootstrap/ and looked up.
-    const resourceGroup = config.createResourceGroup
+    const resourceGroup = config.createResourceGroup // else made once by bootstrap/, where CI may not create groups
         ? new resources.ResourceGroup("rg", { resourceGroupName: names.resourceGroup, location: config.location, tags })
         : resources.getResourceGroupOutput({ resourceGroupName: names.resourceGroup });
     const scope = { resourceGroupName: resourceGroup.name, location: resourceGroup.location, tags };
-
     const logs = config.monitoring && new LogAnalytics("logs", { ...scope, ...config.monitoring, workspaceName: names.logAnalytics });
     // A private stack's VNet (or a platform team's subnets) and private DNS zones; a public one has none.
-    const { mode, addressPlan: plan, ...networkSettings } = config.network;
-    const net = mode === "private" ? new Network("network", { ...scope, ...networkSettings, addressPlan: plan,
-        virtualNetworkName: names.virtualNetwork, postgresPrivateDnsZoneName: postgresPrivateDnsZoneName(names.postgresServerPrefix) }) : undefined;
+    const plan = config.network.addressPlan;
+    const net = config.network.mode === "private" ? new Network("network", { ...scope, ...config.network, virtualNetworkName: names.virtualNetwork,
+        postgresPrivateDnsZoneName: postgresPrivateDnsZoneName(names.postgresServerPrefix) }) : undefined;
     const cluster = new AksCluster("aks", { ...scope, ...config.aks, clusterName: names.cluster, tenantId, subscriptionId,
-        clusterAdmins: config.deployers, logAnalyticsWorkspaceId: logs?.workspaceId, network: net && { nodesSubnetId: net.aksNodesSubnetId,
-            podCidr: plan.pods, serviceCidr: plan.services, dnsServiceIp: plan.dnsServiceIp, grantSubnetAccess: !networkSettings.existingSubnets } });
+        clusterAdmins: config.deployers, logAnalyticsWorkspaceId: logs?.workspaceId, network: net?.forCluster });
     // D1: where the runner cannot reach the server, a Job in the cluster creates the roles as this identity, an admin.
     const provisioning = asJob ? new WorkloadIdentity("pg-provisioner-identity", { ...scope, identityName: names.provisionerIdentity, subscriptionId,
         serviceAccount: { namespace: PROVISIONER_NAMESPACE, name: PROVISIONER_SERVICE_ACCOUNT, issuers: [cluster.oidcIssuerUrl] } }) : undefined;
     const postgres = new PostgresServer("postgres", { ...scope, ...config.postgres, serverNamePrefix: names.postgresServerPrefix, tenantId,
         protect: config.protectData, logAnalyticsWorkspaceId: logs?.workspaceId, additionalAdministrators: provisioning && [{ objectId: provisioning.principalId, principalName: provisioning.name }],
-        ...(net ? { privateNetwork: { delegatedSubnetId: net.postgresSubnetId, privateDnsZoneId: net.postgresPrivateDnsZoneId } } : { clusterEgressIp: cluster.egressIp }) });
+        ...(net ? { privateNetwork: net.forPostgres } : { clusterEgressIp: cluster.egressIp }) });
     // Built when some app runs the image from app/ rather than one of its own, or the Job runs its `provision` command.
     const builtImage = asJob || config.apps.some(app => app.image === undefined) ? new AppImage("app-image", { ...scope, ...config.registry,
         registryNamePrefix: names.registryPrefix, contextDir: "app", repository: "aks-pg-passwordless-app", tenantId, subscriptionId, pushers: config.deployers,
-        kubeletObjectId: cluster.kubeletObjectId, privateNetwork: net && { privateEndpointsSubnetId: net.privateEndpointsSubnetId, privateDnsZoneId: net.registryPrivateDnsZoneId } }) : undefined;
+        kubeletObjectId: cluster.kubeletObjectId, privateNetwork: net?.forRegistry }) : undefined;
     // Each namespace once, however many apps share it; a private server is reachable on 5432 in its subnet only.
-    const namespaces = new Map([...new Set(config.apps.map(app => app.namespace))].map(namespace => [namespace, new AppNamespace(`${namespace}-namespace`,
-        { namespace, appPort: APP_PORT, formerOwner: config.apps.find(app => app.namespace === namespace)!.name, postgresCidrs: net ? [plan.postgres] : undefined },
-        { providers: [cluster.provider] })]));
-
+    const namespaces = AppNamespace.forApps(config.apps, { appPort: APP_PORT, postgresCidrs: net ? [plan.postgres] : undefined }, { providers: [cluster.provider] });
     const apps = config.apps.map(app => {
         const identity = new WorkloadIdentity(`${app.name}-identity`, { ...scope, identityName: names.appIdentity(app.name), subscriptionId,
             serviceAccount: { namespace: app.namespace, name: app.serviceAccount, issuers: [cluster.oidcIssuerUrl] }, roleAssignments: app.roleAssignments });
@@ -73,7 +63,6 @@ export = async () => {
     const provisioner = provisioning && new PostgresProvisioner("pg-roles", { statements: pulumi.all(apps.map(a => a.statements!)).apply(s => s.flat()),
         image: builtImage!.imageRef, clientId: provisioning.clientId, tenantId: provisioning.tenantId, pgHost: postgres.fqdn, adminRole: provisioning.name,
         databaseCidr: net ? plan.postgres : undefined, runAfter: [...postgres.administrators, ...provisioning.federatedCredentials] }, { providers: [cluster.provider] });
-
     const appOutputs = apps.map(({ app, identity, migration, role }) => {
         const workload = new AppWorkload(`${app.name}-workload`, { appName: app.name, namespace: namespaces.get(app.namespace)!.name,
             serviceAccountName: app.serviceAccount, clientId: identity.clientId, tenantId: identity.tenantId, image: app.image ?? builtImage!.imageRef,
@@ -82,11 +71,9 @@ export = async () => {
         return [app.name, { clientId: identity.clientId, principalId: identity.principalId, role: role?.roleName ?? identity.name, database: app.database,
             namespace: app.namespace, serviceAccount: app.serviceAccount, subject: identity.subject, checkJob: workload.checkJobName,
             migration: migration && { clientId: migration.clientId, role: role?.migratorRoleName ?? migration.name, serviceAccount: `${app.serviceAccount}-migrate`, subject: migration.subject },
-            psql: pulumi.all([postgres.fqdn, postgres.port, postgres.adminLogin, identity.name]).apply(([host, port, admin, name]) => psqlHint(host, port, admin, name)) }] as const;
+            psql: postgres.psqlHint(identity.name) }] as const;
     });
-
-    return {
-        resourceGroupName: resourceGroup.name, clusterName: cluster.name, oidcIssuerUrl: cluster.oidcIssuerUrl, clusterEgressIp: cluster.egressIp,
+    return { resourceGroupName: resourceGroup.name, clusterName: cluster.name, oidcIssuerUrl: cluster.oidcIssuerUrl, clusterEgressIp: cluster.egressIp,
         kubeconfig: cluster.kubeconfig, postgresFqdn: postgres.fqdn, postgresAdminLogin: postgres.adminLogin, appImage: builtImage?.imageRef,
         provisioningJob: provisioner?.jobName, provisioningSubject: provisioner?.federatedSubject, appOutputs: Object.fromEntries(appOutputs),
     };

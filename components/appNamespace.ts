@@ -63,6 +63,16 @@ export class AppNamespace extends pulumi.ComponentResource {
     /** Namespace name, resolved once the namespace exists (hand it to each AppWorkload). */
     public readonly name: pulumi.Output<string>;
 
+    /**
+     * One AppNamespace per distinct namespace of `apps`, keyed by namespace (named `<namespace>-namespace`; the first
+     * app in each is its former owner).
+     */
+    static forApps(apps: readonly { name: string; namespace: string }[], args: Omit<AppNamespaceArgs, "namespace" | "formerOwner">,
+        opts?: pulumi.ComponentResourceOptions): Map<string, AppNamespace> {
+        return new Map([...new Set(apps.map(app => app.namespace))].map(namespace => [namespace, new AppNamespace(`${namespace}-namespace`,
+            { ...args, namespace, formerOwner: apps.find(app => app.namespace === namespace)!.name }, opts)]));
+    }
+
     constructor(name: string, args: AppNamespaceArgs, opts?: pulumi.ComponentResourceOptions) {
         super("aks-pg-passwordless:kubernetes:AppNamespace", name, {}, opts);
 

@@ -205,6 +205,12 @@ export class Network extends pulumi.ComponentResource {
     public readonly postgresPrivateDnsZoneId: pulumi.Output<string>;
     /** ARM id of the `privatelink.azurecr.io` zone; resolves once the zone is linked to the VNet. */
     public readonly registryPrivateDnsZoneId: pulumi.Output<string>;
+    /** What AksCluster's `network` takes: the nodes' subnet and the overlay ranges of the address plan. */
+    public readonly forCluster: { nodesSubnetId: pulumi.Output<string>; podCidr: string; serviceCidr: string; dnsServiceIp: string; grantSubnetAccess: boolean };
+    /** What PostgresServer's `privateNetwork` takes: the delegated subnet and the linked private DNS zone. */
+    public readonly forPostgres: { delegatedSubnetId: pulumi.Output<string>; privateDnsZoneId: pulumi.Output<string> };
+    /** What AppImage's `privateNetwork` takes: the private endpoints' subnet and the registry's linked zone. */
+    public readonly forRegistry: { privateEndpointsSubnetId: pulumi.Output<string>; privateDnsZoneId: pulumi.Output<string> };
 
     constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
         super("aks-pg-passwordless:azure:Network", name, {}, opts);
@@ -275,6 +281,10 @@ export class Network extends pulumi.ComponentResource {
         this.postgresPrivateDnsZoneId = linkedZone("postgres", args.postgresPrivateDnsZoneName);
         this.registryPrivateDnsZoneId = linkedZone("registry", REGISTRY_PRIVATE_DNS_ZONE);
 
+        this.forCluster = { nodesSubnetId: this.aksNodesSubnetId, podCidr: args.addressPlan.pods, serviceCidr: args.addressPlan.services,
+            dnsServiceIp: args.addressPlan.dnsServiceIp, grantSubnetAccess: !args.existingSubnets };
+        this.forPostgres = { delegatedSubnetId: this.postgresSubnetId, privateDnsZoneId: this.postgresPrivateDnsZoneId };
+        this.forRegistry = { privateEndpointsSubnetId: this.privateEndpointsSubnetId, privateDnsZoneId: this.registryPrivateDnsZoneId };
         this.registerOutputs({
             virtualNetworkId: this.virtualNetworkId,
             aksNodesSubnetId: this.aksNodesSubnetId,

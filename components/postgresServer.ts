@@ -6,6 +6,7 @@ import { globalNameSuffix } from "../lib/globalNameSuffix";
 import { diagnosticsToWorkspace } from "../lib/diagnostics";
 import type { AzureScope, EntraPrincipalType } from "../lib/azureScope";
 import { parseCidr } from "../lib/cidr";
+import { psqlHint } from "../lib/psqlHint";
 
 /** PostgreSQL's port on Azure Database for PostgreSQL Flexible Server. */
 export const POSTGRES_PORT = 5432;
@@ -155,6 +156,11 @@ export class PostgresServer extends pulumi.ComponentResource {
      * later in the server's serialised writes; bench/dependencies.ts). Resources, not an output: waited on, not read.
      */
     public readonly administrators: pulumi.Resource[];
+
+    /** The `psql` command an administrator runs to open `role`'s session checks (lib/psqlHint.ts: quoted, verify-full). */
+    psqlHint(role: pulumi.Input<string>): pulumi.Output<string> {
+        return pulumi.all([this.fqdn, this.port, this.adminLogin, role]).apply(([host, port, admin, name]) => psqlHint(host, port, admin, name));
+    }
 
     constructor(name: string, args: PostgresServerArgs, opts?: pulumi.ComponentResourceOptions) {
         super("aks-pg-passwordless:azure:PostgresServer", name, {}, opts);

@@ -3,8 +3,8 @@
 // (Microsoft's superuser), so the customer's Entra administrator cannot take PUBLIC's default rights on it away;
 // the catalogs are readable by every role. README, "Security → What an app role can see" documents the result.
 import { expect } from "chai";
-import { appDatabaseStatements } from "../../lib/postgresRoleSql";
 import { Cluster, Major, MAJORS, SUPERUSER } from "./cluster";
+import { localStatements, runStatements } from "./statements";
 
 const ADMIN = "ada@contoso.onmicrosoft.com";
 const APPS = [
@@ -16,17 +16,8 @@ const [ORDERS, BILLING] = APPS;
 async function withApps(major: Major): Promise<Cluster> {
     const [cluster] = await Cluster.start(major, ADMIN);
     try {
-        const admin = await cluster.connect(ADMIN);
-        try {
-            for (const app of APPS) {
-                for (const statement of appDatabaseStatements(app)) {
-                    if (statement.resource !== "entra-label") { // needs Azure's pgaadauth
-                        await admin.query(statement.sql);
-                    }
-                }
-            }
-        } finally {
-            await admin.end();
+        for (const app of APPS) {
+            await runStatements(cluster, ADMIN, localStatements(app)); // the labels need Azure's pgaadauth
         }
         for (const app of APPS) {
             await cluster.setPassword(app.roleName); // stands in for the Entra token
