@@ -45,7 +45,8 @@ async function deploy(stack: string): Promise<DeployResult> {
         stack, resources: plan.resources.length, wallSeconds: plan.wallSeconds, serialSeconds: plan.serialSeconds,
         boundSeconds: bound.seconds, ratio: Number((plan.wallSeconds / bound.seconds).toFixed(3)),
         boundPath: bound.path, programCriticalPath: plan.criticalPath.map(r => r.name), writeOrder: bound.writeOrder,
-        roleStepStart: plan.resources.find(r => r.type === "postgresql:index/role:Role")?.start,
+        // The role step: the provider's first role (pgRoleStep provider) or the in-cluster provisioning Job (job).
+        roleStepStart: plan.resources.find(r => r.type === "postgresql:index/role:Role" || r.name === "pg-roles-job")?.start,
     };
 }
 
