@@ -27,6 +27,9 @@ export interface Prerequisites {
  */
 export const POSTGRES_WRITES = "postgres-server-writes";
 
+/** The private DNS zone a private endpoint's zone group writes its records into (components/network.ts's zones). */
+const PRIVATE_ZONE_OF: Record<string, string> = { "app-image-registry-dns": "network-registry-dns", "keyvault-dns": "network-keyvault-dns" };
+
 const names = (inventory: RecordedResource[], pattern: RegExp) => inventory.filter(r => pattern.test(r.name)).map(r => r.name);
 
 /** The app a per-app resource belongs to (`<app>-identity-…`, `<app>-postgres-…`, `<app>-workload-…`). */
@@ -49,6 +52,24 @@ export function prerequisitesOf(r: RecordedResource, inventory: RecordedResource
     // (learn.microsoft.com/azure/container-registry/container-registry-private-link; learn.microsoft.com/azure/
     // private-link/private-endpoint-dns): pushing the image and pulling it on the nodes both need that path.
     const registryPath = [...one("app-image-registry-dns"), ...one("network-registry-dns-link")];
+    // What a private endpoint connects: `app-image-registry-endpoint` the registry, `keyvault-endpoint` the vault.
+    const endpointTarget = (endpoint: string) => {
+        const base = endpoint.replace(/-endpoint$/, "");
+        return [...one(base), ...one(`${base}-vault`)];
+    };
+    // An app's Key Vault secrets (pods mount them through the Secrets Store CSI driver, whose Azure provider fetches
+    // each with a token for the pod's own identity: learn.microsoft.com/azure/aks/csi-secrets-store-identity-access,
+    // "workload identity"): the SecretProviderClass naming them, the identity's read grants (Key Vault Secrets User on
+    // each secret), the secrets the program writes, and — for a private vault — the path to it through its endpoint
+    // (learn.microsoft.com/azure/key-vault/general/private-link-service, DNS records in the linked privatelink zone).
+    const secretsOf = (appName: string) => {
+        const providerClass = one(`${appName}-workload-secret-provider`);
+        if (providerClass.length === 0) return [];
+        const names = (inventory.find(x => x.name === providerClass[0])?.inputs.spec?.parameters?.objects ?? "") as string;
+        const secrets = inventory.filter(x => /keyvault:Secret$/.test(x.type) && typeof x.inputs.secretName === "string" && names.includes(x.inputs.secretName));
+        return [...providerClass, ...inventory.filter(x => x.name.startsWith(`${appName}-identity-role-`) && String(x.inputs.scope ?? "").includes("/secrets/")).map(x => x.name), ...secrets.map(x => x.name),
+            ...one("keyvault-vault"), ...one("keyvault-dns"), ...one("network-keyvault-dns-link")];
+    };
     // The in-cluster role step (pgRoleStep job, D1): the Job's pod runs the app image as the provisioning identity. It
     // needs its namespace objects (ServiceAccount with the identity's client id, the statements, the NetworkPolicy
     // that confines it — policy, not mechanics: it must not run unconfined), the image and the kubelet's right to pull
@@ -77,6 +98,7 @@ export function prerequisitesOf(r: RecordedResource, inventory: RecordedResource
             ...one(`${appName}-identity-federation`), ...one("postgres-fw-aks-egress"),
             // In job mode the app's role, database and grants exist once the provisioning Job has completed.
             ...one("pg-roles-job"),
+            ...secretsOf(appName),
             ...one(`${appName}-postgres-entra-label`), ...one(`${appName}-postgres-database`), ...one(`${appName}-postgres-database-grant`),
         ];
     };
@@ -118,8 +140,10 @@ export function prerequisitesOf(r: RecordedResource, inventory: RecordedResource
         // A private endpoint is a NIC in a subnet connected to the resource it exposes; its zone group then writes the
         // endpoint's A records into the zone (learn.microsoft.com/azure/private-link/create-private-endpoint-portal;
         // learn.microsoft.com/azure/private-link/private-endpoint-dns-integration).
-        ["private endpoint", /network:PrivateEndpoint$/, /./, () => ({ needs: [...one("app-image-registry"), ...one("network-vnet")] })],
-        ["private DNS zone group", /network:PrivateDnsZoneGroup$/, /./, () => ({ needs: [...one("app-image-registry-endpoint"), ...one("network-registry-dns")] })],
+        ["private endpoint", /network:PrivateEndpoint$/, /./, () => ({ needs: [...endpointTarget(r.name), ...one("network-vnet")] })],
+        ["private DNS zone group", /network:PrivateDnsZoneGroup$/, /./, () => ({
+            needs: [...one(r.name.replace(/-dns$/, "-endpoint")), ...one(PRIVATE_ZONE_OF[r.name] ?? "")],
+        })],
         // Nodes in a VNet of ours: the cluster's user-assigned identity needs Network Contributor (subnet join) on the
         // nodes' subnet before the cluster is created (learn.microsoft.com/azure/aks/configure-azure-cni, "prerequisites";
         // learn.microsoft.com/azure/aks/use-managed-identity, "pre-created identity").
@@ -139,7 +163,22 @@ export function prerequisitesOf(r: RecordedResource, inventory: RecordedResource
         ["Kubernetes provider", /^pulumi:providers:kubernetes$/, /./, () => ({ needs: one("aks-cluster") })],
         // A federated credential trusts the cluster's OIDC issuer, which exists once the cluster does.
         ["federated credential", /managedidentity:FederatedIdentityCredential$/, /./, () => ({ needs: [...one(`${app}-identity-identity`), ...one("aks-cluster")] })],
-        ["app extra role", /authorization:RoleAssignment$/, /-identity-role-\d+$/, () => ({ needs: one(`${app}-identity-identity`) })],
+        // A role assignment's scope must exist: for a Key Vault secret reader grant, the secret (when the program writes it).
+        ["app extra role", /authorization:RoleAssignment$/, /-identity-role-\d+$/, () => ({
+            needs: [...one(`${app}-identity-identity`), ...inventory.filter(x => /keyvault:Secret$/.test(x.type) && typeof r.inputs.scope === "string"
+                && r.inputs.scope.endsWith(`/secrets/${x.inputs.secretName}`)).map(x => x.name)],
+        })],
+        // Key Vault: the vault needs nothing of ours; a secret is an ARM write on it (Microsoft.KeyVault/vaults/secrets, a
+        // management-plane PUT, so a private vault's endpoint is not on its path: learn.microsoft.com/azure/key-vault/
+        // general/network-security, "ARM operations are not affected by the firewall"); its value is generated here.
+        ["Key Vault", /keyvault:Vault$/, /./, () => ({ needs: [] })],
+        ["Key Vault secret", /keyvault:Secret$/, /./, () => ({ needs: [...one("keyvault-vault"), ...one(`${r.name}-value`)] })],
+        // The SecretProviderClass is a custom resource of the Secrets Store CSI driver, which the AKS add-on installs
+        // with the cluster (learn.microsoft.com/azure/aks/csi-secrets-store-driver): it needs its namespace.
+        ["SecretProviderClass", /^kubernetes:secrets-store\.csi\.x-k8s\.io\/v1:SecretProviderClass$/, /./, () => ({
+            needs: [...inventory.filter(x => x.type === "kubernetes:core/v1:Namespace" && x.inputs.metadata?.name === r.inputs.metadata?.namespace).map(x => x.name),
+                ...one("aks-cluster")],
+        })],
         ["container registry", /containerregistry:Registry$/, /./, () => ({ needs: [] })],
         ["AcrPush for a deployer", /authorization:RoleAssignment$/, /^app-image-push-\d+$/, () => ({ needs: one("app-image-registry") })],
         ["AcrPull for the kubelet", /authorization:RoleAssignment$/, /^app-image-kubelet-pull$/, () => ({ needs: [...one("app-image-registry"), ...one("aks-cluster")] })],

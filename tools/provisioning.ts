@@ -20,6 +20,7 @@
 //   done once the NIC / zone / link is provisioned (learn.microsoft.com/azure/private-link/create-private-endpoint-portal,
 //   learn.microsoft.com/azure/dns/private-dns-getstarted-portal describe the steps, not their duration) — our estimates,
 //   the endpoint the slowest since Azure allocates a NIC in the subnet and approves the connection.
+// - Key Vault 30 s, a secret 5 s: ARM creates that return within seconds (our estimates; no published figure).
 // - Image build and push, 150 s: the app's Dockerfile (npm ci, tsc, distroless copy) on a CI runner (our estimate).
 // - Kubernetes objects 2 s; a Job runs until its pod finishes, 60 s for the check (image pull, token, one query) and
 //   for the provisioning Job (image pull, token, a few idempotent statements per app; our estimate).
@@ -37,6 +38,8 @@ const BY_TYPE: [RegExp, number][] = [
     [/^pulumi-nodejs:dynamic:Resource#maintenance-window$/, 60],
     [/operationalinsights:Workspace$/, 30],
     [/containerregistry:Registry$/, 45],
+    [/keyvault:Vault$/, 30],
+    [/keyvault:Secret$/, 5],
     [/docker-build:index:Image$/, 150],
     [/network:PublicIPAddress$/, 10],
     [/network:VirtualNetwork$/, 10],
