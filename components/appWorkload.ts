@@ -4,10 +4,11 @@ import * as k8s from "@pulumi/kubernetes";
 /** The webhook's ServiceAccount annotation and pod label, as the policy pack checks them (one rule, one home). */
 export { CLIENT_ID_ANNOTATION, USE_LABEL } from "../policy/rules";
 import { CLIENT_ID_ANNOTATION, USE_LABEL } from "../policy/rules";
+import { RUN_AS_ID } from "../lib/kubernetesIdentity";
 /** ServiceAccount annotation naming the identity's tenant. */
 export const TENANT_ID_ANNOTATION = "azure.workload.identity/tenant-id";
 /** UID/GID the containers run as: distroless "nonroot", the user the app image declares. */
-export const RUN_AS_ID = 65532;
+export { RUN_AS_ID };
 /** The port the app image serves HTTP on. */
 export const APP_PORT = 8080;
 

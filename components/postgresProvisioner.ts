@@ -2,6 +2,7 @@ import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { CLIENT_ID_ANNOTATION, POD_SECURITY_LABELS, USE_LABEL } from "../policy/rules";
+import { RUN_AS_ID, serviceAccountSubject } from "../lib/kubernetesIdentity";
 
 /** Namespace the provisioning Job runs in, unless told otherwise: its own, shared with no app. */
 export const PROVISIONER_NAMESPACE = "pg-provisioner";
@@ -10,8 +11,8 @@ export const PROVISIONER_SERVICE_ACCOUNT = "pg-provisioner";
 /** Where the Job mounts the statements; the app's `provision` command reads it (app/src/provision.ts DEFAULT_STATEMENTS_FILE). */
 export const STATEMENTS_MOUNT = "/etc/provision";
 export const STATEMENTS_KEY = "statements.json";
-/** UID/GID of the app image's distroless "nonroot" user (app/Dockerfile `USER 65532:65532`). */
-export const PROVISIONER_RUN_AS_ID = 65532;
+/** UID/GID of the app image's distroless "nonroot" user, as every pod (lib/kubernetesIdentity.ts). */
+export const PROVISIONER_RUN_AS_ID = RUN_AS_ID;
 /** ServiceAccount annotation naming the identity's tenant. */
 const TENANT_ID_ANNOTATION = "azure.workload.identity/tenant-id";
 
@@ -47,9 +48,7 @@ export function provisionerRunName(prefix: string, inputs: Record<string, unknow
 }
 
 /** The token subject a ServiceAccount's pods present to Entra: what the provisioning identity's federated credential must trust. */
-export function provisionerSubject(namespace: string, serviceAccountName: string): string {
-    return `system:serviceaccount:${namespace}:${serviceAccountName}`;
-}
+export const provisionerSubject = serviceAccountSubject;
 
 export interface PostgresProvisionerArgs {
     /** The statements to apply, in order: every app's `appDatabaseStatements(…)` from lib/postgresRoleSql.ts. */

@@ -3,15 +3,13 @@ import * as authorization from "@pulumi/azure-native/authorization";
 import * as managedidentity from "@pulumi/azure-native/managedidentity";
 import { roleDefinitionId } from "../lib/azureRoles";
 import type { AzureScope } from "../lib/azureScope";
+import { serviceAccountSubject } from "../lib/kubernetesIdentity";
 import { chainedFederatedCredentials, TOKEN_EXCHANGE_AUDIENCE } from "../lib/federatedCredentials";
 import { GITHUB_ACTIONS_ISSUER } from "../policy/rules";
 
 export { TOKEN_EXCHANGE_AUDIENCE };
 
-/** The subject a Kubernetes ServiceAccount token carries. */
-export function serviceAccountSubject(namespace: string, serviceAccountName: string): string {
-    return `system:serviceaccount:${namespace}:${serviceAccountName}`;
-}
+export { serviceAccountSubject };
 
 export interface IdentityRoleAssignment {
     /** ARM id of what the role applies to: one resource for an app, a resource group or container for CI. */

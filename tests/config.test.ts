@@ -133,6 +133,8 @@ export const BAD_INPUTS: [string, Record<string, unknown>, string, string, strin
     ["pgAdminPrincipalType", { pgAdminPrincipalType: "Robot" }, '"Robot"', "allowed values are User, Group, ServicePrincipal"],
     ["acrSku", { acrSku: "Free" }, '"Free"', "allowed values are Basic, Standard, Premium"],
     ["protectData", { protectData: "maybe" }, '"maybe"', "must be true or false"],
+    ["pgRoleStep", { pgRoleStep: "psql" }, '"psql"', "allowed values are provider, job"],
+    ["pgRoleStep", { pgRoleStep: "provider" }, '"provider"', "a private server (networkMode private) is reachable only inside its VNet", "prod"],
     ["pgAdminPrincipalType", { pgAdminPrincipalType: "User", pgAdminPrincipalName: "ada@contoso.onmicrosoft.com" }, '"User"', "needs an Entra group as PostgreSQL administrator", "prod"],
     ["workloadHighAvailability", { workloadHighAvailability: "yes" }, '"yes"', "must be true or false"],
     ["apps[0].replicas", { workloadHighAvailability: true, apps: [{ name: "demo", replicas: 1 }] }, "1", "needs at least 2 replicas per app"],
