@@ -1,10 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as authorization from "@pulumi/azure-native/authorization";
 import * as managedidentity from "@pulumi/azure-native/managedidentity";
-import { roleDefinitionId } from "../lib/azureRoles";
+import { BUILTIN_ROLES, roleDefinitionId } from "../lib/azureRoles";
 import { chainedFederatedCredentials, TOKEN_EXCHANGE_AUDIENCE } from "../lib/federatedCredentials";
+import { extraSubjectProblems, extraSubjectTrust, OWN_CLUSTER_CREDENTIAL, type ExtraSubject } from "../lib/federatedSubjects";
 
 export { TOKEN_EXCHANGE_AUDIENCE };
+export type { ExtraSubject };
 
 /** The subject a Kubernetes ServiceAccount token carries. */
 export function serviceAccountSubject(namespace: string, serviceAccountName: string): string {
@@ -31,8 +33,16 @@ export interface WorkloadIdentityArgs {
     serviceAccountName: string;
     /** OIDC issuer URL of the cluster whose ServiceAccount tokens this identity trusts. */
     oidcIssuerUrl: pulumi.Input<string>;
-    /** Further issuers trusted for the same ServiceAccount, e.g. a second cluster during a blue/green move. */
-    additionalOidcIssuerUrls?: pulumi.Input<string>[];
+    /**
+     * Further subjects this identity trusts, each once: the same ServiceAccount from another cluster's issuer (a
+     * blue/green move), GitHub Actions jobs (subject from the D3 template). Validated by extraSubjectProblems; default none.
+     */
+    extraSubjects?: ExtraSubject[];
+    /**
+     * ARM ids of the Key Vault secrets this identity reads (`<vault id>/secrets/<name>`): "Key Vault Secrets User" on
+     * each secret, never on the vault, so an app reads its own secrets and no other's. Default none.
+     */
+    keyVaultSecretIds?: pulumi.Input<string>[];
     /** Subscription that owns the role definitions in `roleAssignments`. */
     subscriptionId: pulumi.Input<string>;
     /** Extra Azure roles for this identity, each on one resource; default none. */
@@ -67,6 +77,11 @@ export class WorkloadIdentity extends pulumi.ComponentResource {
         super("aks-pg-passwordless:azure:WorkloadIdentity", name, {}, opts);
 
         const subject = serviceAccountSubject(args.namespace, args.serviceAccountName);
+        const extraSubjects = args.extraSubjects ?? [];
+        const problems = extraSubjectProblems(extraSubjects, subject);
+        if (problems.length > 0) {
+            throw new Error(`WorkloadIdentity ${name}: ${problems.join("; ")}`);
+        }
 
         const identity = new managedidentity.UserAssignedIdentity(`${name}-identity`, {
             resourceGroupName: args.resourceGroupName,
@@ -75,11 +90,24 @@ export class WorkloadIdentity extends pulumi.ComponentResource {
             tags: args.tags,
         }, { parent: this });
 
-        // Names only need to be unique per identity; the subject carries namespace and ServiceAccount.
-        const issuers = [args.oidcIssuerUrl, ...(args.additionalOidcIssuerUrls ?? [])];
+        // Names only need to be unique per identity; the subject carries namespace and ServiceAccount. One chain, so
+        // the extra subjects are written one after another after the cluster's own.
         chainedFederatedCredentials(this, `${name}-federation`,
             { resourceGroupName: args.resourceGroupName, identityName: identity.name },
-            issuers.map((issuer, i) => ({ name: `kubernetes-serviceaccount${i === 0 ? "" : `-${i + 1}`}`, issuer, subject })));
+            [
+                { name: OWN_CLUSTER_CREDENTIAL, issuer: args.oidcIssuerUrl, subject },
+                ...extraSubjects.map(extra => ({ name: extra.name, ...extraSubjectTrust(extra, subject) })),
+            ]);
+
+        (args.keyVaultSecretIds ?? []).forEach((secretId, i) => {
+            new authorization.RoleAssignment(`${name}-secret-${i}`, {
+                principalId: identity.principalId,
+                principalType: "ServicePrincipal",
+                roleDefinitionId: roleDefinitionId(args.subscriptionId, BUILTIN_ROLES.keyVaultSecretsUser),
+                scope: secretId,
+                description: "The app reads this one Key Vault secret through the Secrets Store CSI driver",
+            }, { parent: this });
+        });
 
         (args.roleAssignments ?? []).forEach((assignment, i) => {
             new authorization.RoleAssignment(`${name}-role-${i}`, {

@@ -64,7 +64,9 @@ describe("WorkloadIdentity", () => {
     it("credentials on one identity are written one after another, never concurrently", async () => {
         const second = issuerUrlFor("aks-green");
         const third = issuerUrlFor("aks-blue");
-        const { mocks } = await build({ additionalOidcIssuerUrls: [second, third] }, type => (type === FIC ? 40 : 0));
+        const { mocks } = await build({
+            extraSubjects: [{ name: "aks-green", kind: "kubernetes", issuer: second }, { name: "aks-blue", kind: "kubernetes", issuer: third }],
+        }, type => (type === FIC ? 40 : 0));
         const creds = ["orders-identity-federation", "orders-identity-federation-2", "orders-identity-federation-3"]
             .map(n => mocks.named(FIC, n));
         expect(creds.map(c => c.inputs.issuer)).to.deep.equal([ISSUER, second, third]);
@@ -91,7 +93,7 @@ describe("WorkloadIdentity", () => {
     });
 
     it("every child is parented to the component", async () => {
-        const { mocks, result } = await build({ additionalOidcIssuerUrls: [issuerUrlFor("aks-green")] });
+        const { mocks, result } = await build({ extraSubjects: [{ name: "aks-green", kind: "kubernetes", issuer: issuerUrlFor("aks-green") }] });
         const urn = await promiseOf(result.urn);
         for (const child of ["orders-identity-identity", "orders-identity-federation", "orders-identity-federation-2"]) {
             const parent = mocks.optionsOf(child).parent as pulumi.Resource;
