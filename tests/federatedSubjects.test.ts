@@ -1,0 +1,147 @@
+// Extra subjects an app's identity trusts: validation as plain functions (no mocks), and the credentials the
+// WorkloadIdentity component writes for them.
+import { expect } from "chai";
+import { githubSubject } from "../bootstrap/githubSubjects";
+import { WorkloadIdentity, WorkloadIdentityArgs } from "../components/workloadIdentity";
+import { BUILTIN_ROLES } from "../lib/azureRoles";
+import {
+    ExtraSubject, extraSubjectProblems, extraSubjectTrust, GITHUB_ACTIONS_ISSUER, MAX_FEDERATED_CREDENTIALS_PER_IDENTITY,
+} from "../lib/federatedSubjects";
+import { issuerUrlFor, principalIdFor, SUBSCRIPTION_ID } from "./mocks";
+import { underMocks } from "./harness";
+
+const FIC = "azure-native:managedidentity:FederatedIdentityCredential";
+const ROLE = "azure-native:authorization:RoleAssignment";
+const SA_SUBJECT = "system:serviceaccount:shop:orders";
+const GREEN = issuerUrlFor("aks-green");
+const MIGRATE: ExtraSubject = { name: "github-migrate", kind: "github", repository: "contoso/aks-pg", workflow: "migrate.yml", ref: "refs/heads/main", environment: "prod" };
+const GREEN_CLUSTER: ExtraSubject = { name: "aks-green", kind: "kubernetes", issuer: GREEN };
+
+function build(overrides: Partial<WorkloadIdentityArgs> = {}) {
+    return underMocks("test", () => new WorkloadIdentity("orders-identity", {
+        resourceGroupName: "rg-test",
+        location: "westeurope",
+        identityName: "id-test-orders",
+        namespace: "shop",
+        serviceAccountName: "orders",
+        oidcIssuerUrl: issuerUrlFor("aks-test"),
+        subscriptionId: SUBSCRIPTION_ID,
+        ...overrides,
+    }));
+}
+
+async function buildError(overrides: Partial<WorkloadIdentityArgs>): Promise<Error | undefined> {
+    try {
+        await build(overrides);
+    } catch (e) {
+        return e as Error;
+    }
+    return undefined;
+}
+
+describe("extra federated subjects (plain functions)", () => {
+    it("another cluster trusts the same ServiceAccount subject under its own issuer", () => {
+        expect(extraSubjectTrust(GREEN_CLUSTER, SA_SUBJECT)).to.deep.equal({ issuer: GREEN, subject: SA_SUBJECT });
+    });
+
+    it("a GitHub Actions subject is the D3 template's, under GitHub's issuer", () => {
+        expect(extraSubjectTrust(MIGRATE, SA_SUBJECT)).to.deep.equal({
+            issuer: GITHUB_ACTIONS_ISSUER,
+            subject: githubSubject("contoso/aks-pg", { environment: "prod" }, "migrate.yml", "refs/heads/main"),
+        });
+        expect(extraSubjectTrust(MIGRATE, SA_SUBJECT).subject)
+            .to.equal("repo:contoso/aks-pg:environment:prod:job_workflow_ref:contoso/aks-pg/.github/workflows/migrate.yml@refs/heads/main");
+    });
+
+    it("a GitHub job without an environment has the ref as its context", () => {
+        expect(extraSubjectTrust({ ...MIGRATE, environment: undefined }, SA_SUBJECT).subject)
+            .to.equal("repo:contoso/aks-pg:ref:refs/heads/main:job_workflow_ref:contoso/aks-pg/.github/workflows/migrate.yml@refs/heads/main");
+    });
+
+    it("sound subjects have no problems", () => {
+        expect(extraSubjectProblems([GREEN_CLUSTER, MIGRATE], SA_SUBJECT)).to.deep.equal([]);
+    });
+
+    it("refuses an issuer that is not https, naming the subject", () => {
+        expect(extraSubjectProblems([{ name: "aks-old", kind: "kubernetes", issuer: "http://issuer.example.com/x/" }], SA_SUBJECT))
+            .to.deep.equal(['extra subject "aks-old": issuer http://issuer.example.com/x/ must be https (Entra only fetches an issuer\'s discovery document over TLS)']);
+        expect(extraSubjectProblems([{ name: "aks-old", kind: "kubernetes", issuer: "not a url" }], SA_SUBJECT)[0]).to.match(/^extra subject "aks-old": issuer "not a url" is not a URL/);
+        expect(extraSubjectProblems([{ name: "aks-old", kind: "kubernetes", issuer: "https://i.example.com/?x=1" }], SA_SUBJECT)[0]).to.match(/no query, fragment or credentials/);
+    });
+
+    it("refuses GitHub fields the template cannot build a subject from, naming the subject and each field", () => {
+        const problems = extraSubjectProblems([{ name: "ci-job", kind: "github", repository: "contoso", workflow: ".github/workflows/m.yml", ref: "main", environment: "prod env" }], SA_SUBJECT);
+        expect(problems).to.deep.equal([
+            'extra subject "ci-job": repository "contoso" is not <owner>/<repo>',
+            'extra subject "ci-job": workflow ".github/workflows/m.yml" is not a file name under .github/workflows ending .yml or .yaml',
+            'extra subject "ci-job": ref "main" is not refs/heads/<branch> or refs/tags/<tag>',
+            'extra subject "ci-job": environment "prod env" must be non-empty, without spaces or \':\'',
+        ]);
+    });
+
+    it("refuses bad and reserved credential names, and a name used twice", () => {
+        expect(extraSubjectProblems([{ ...GREEN_CLUSTER, name: "x" }], SA_SUBJECT)[0]).to.match(/^extra subject "x": a credential name is 3-120/);
+        expect(extraSubjectProblems([{ ...GREEN_CLUSTER, name: "kubernetes-serviceaccount-2" }], SA_SUBJECT)[0]).to.match(/cluster's own credentials/);
+        expect(extraSubjectProblems([GREEN_CLUSTER, { ...MIGRATE, name: "aks-green" }], SA_SUBJECT)).to.deep.equal(['extra subject "aks-green" is listed twice']);
+    });
+
+    it("each issuer and subject appears once: the same trust under two names is refused, naming both", () => {
+        expect(extraSubjectProblems([MIGRATE, { ...MIGRATE, name: "github-migrate-again" }], SA_SUBJECT)).to.deep.equal([
+            `extra subject "github-migrate-again" trusts the same issuer and subject as "github-migrate" (${extraSubjectTrust(MIGRATE, SA_SUBJECT).subject}); Entra allows each pair once per identity`,
+        ]);
+        // A trailing slash does not make another issuer.
+        expect(extraSubjectProblems([GREEN_CLUSTER, { ...GREEN_CLUSTER, name: "aks-green-2", issuer: GREEN.replace(/\/$/, "") }], SA_SUBJECT)).to.have.length(1);
+    });
+
+    it("at most 20 credentials per identity, counting the cluster's own", () => {
+        const many = (n: number) => Array.from({ length: n }, (_, i): ExtraSubject => ({ ...MIGRATE, name: `ci-${i}`, environment: `env-${i}` }));
+        expect(MAX_FEDERATED_CREDENTIALS_PER_IDENTITY).to.equal(20);
+        expect(extraSubjectProblems(many(19), SA_SUBJECT)).to.deep.equal([]);
+        expect(extraSubjectProblems(many(20), SA_SUBJECT)).to.deep.equal([
+            "20 extra subjects + 1 of the cluster's own = 21 federated credentials; Entra allows at most 20 per identity",
+        ]);
+    });
+});
+
+describe("WorkloadIdentity: extra subjects and Key Vault secrets", () => {
+    it("each extra subject appears exactly once, after the cluster's own, each with the exchange audience", async () => {
+        const { mocks } = await build({ extraSubjects: [GREEN_CLUSTER, MIGRATE] });
+        const creds = mocks.ofType(FIC).map(c => ({ name: c.inputs.federatedIdentityCredentialResourceName, issuer: c.inputs.issuer, subject: c.inputs.subject }));
+        expect(creds).to.deep.equal([
+            { name: "kubernetes-serviceaccount", issuer: issuerUrlFor("aks-test"), subject: SA_SUBJECT },
+            { name: "aks-green", issuer: GREEN, subject: SA_SUBJECT },
+            { name: "github-migrate", ...extraSubjectTrust(MIGRATE, SA_SUBJECT) },
+        ]);
+        expect(new Set(mocks.ofType(FIC).map(c => `${c.inputs.issuer} ${c.inputs.subject}`)).size).to.equal(3);
+        for (const c of mocks.ofType(FIC)) {
+            expect(c.inputs.audiences).to.deep.equal(["api://AzureADTokenExchange"]);
+        }
+    });
+
+    it("extra subjects are written one after another, in the same chain as the cluster's own", async () => {
+        const { mocks } = await build({ extraSubjects: [GREEN_CLUSTER, MIGRATE] });
+        expect(mocks.optionsOf("orders-identity-federation-2").dependsOn).to.have.length(1);
+        expect(mocks.optionsOf("orders-identity-federation-3").dependsOn).to.have.length(1);
+    });
+
+    it("an invalid extra subject is refused by name before anything is created", async () => {
+        const error = await buildError({ extraSubjects: [GREEN_CLUSTER, { name: "aks-old", kind: "kubernetes", issuer: "http://old.example.com/" }] });
+        expect(error?.message).to.match(/^WorkloadIdentity orders-identity: extra subject "aks-old": issuer http:\/\/old\.example\.com\/ must be https/);
+    });
+
+    it("Key Vault Secrets User goes on each listed secret, never on the vault", async () => {
+        const vault = `/subscriptions/${SUBSCRIPTION_ID}/resourceGroups/rg-test/providers/Microsoft.KeyVault/vaults/kv-akspg-dev-x7k2q9`;
+        const secrets = [`${vault}/secrets/demo-api-key`, `${vault}/secrets/payments-api-key`];
+        const { mocks } = await build({ keyVaultSecretIds: secrets });
+        const assignments = mocks.ofType(ROLE);
+        expect(assignments.map(a => a.inputs.scope)).to.deep.equal(secrets);
+        for (const a of assignments) {
+            expect(a.inputs).to.include({
+                principalId: principalIdFor("id-test-orders"),
+                principalType: "ServicePrincipal",
+                roleDefinitionId: `/subscriptions/${SUBSCRIPTION_ID}/providers/Microsoft.Authorization/roleDefinitions/${BUILTIN_ROLES.keyVaultSecretsUser}`,
+            });
+            expect(a.inputs.scope).to.not.equal(vault);
+        }
+    });
+});
