@@ -7,7 +7,7 @@ import * as authorization from "@pulumi/azure-native/authorization";
 import * as resources from "@pulumi/azure-native/resources";
 import { resourceNames } from "../config";
 import { BUILTIN_ROLES as ROLES } from "../lib/azureRoles";
-import { CiIdentity, CiRoleAssignment } from "./ciIdentity";
+import { type IdentityRoleAssignment, WorkloadIdentity } from "../components/workloadIdentity";
 import { loadBootstrapConfig } from "./config";
 import { DEPLOY_GRANTS, Grant, LOCK_WRITER_ACTIONS, PREVIEW_GRANTS } from "./grants";
 import { setupCommands } from "./githubSetup";
@@ -45,43 +45,46 @@ const lockWriter = new authorization.RoleDefinition("lock-writer", {
     assignableScopes: [...stackGroups.values()].map(g => g.id),
 });
 
-const onGroup = (group: resources.ResourceGroup, grants: readonly Grant[]): CiRoleAssignment[] =>
-    grants.map(g => ({ scope: group.id, role: g.role === "lockWriter" ? lockWriter.id : g.role, condition: g.condition, description: g.description }));
+const onGroup = (group: resources.ResourceGroup, grants: readonly Grant[]): IdentityRoleAssignment[] =>
+    grants.map(g => ({ scope: group.id, roleDefinitionId: g.role === "lockWriter" ? lockWriter.id : g.role, condition: g.condition, description: g.description }));
 
 // The workflows mint a 2-hour user-delegation SAS for the state container with their Entra sign-in, which
 // takes Storage Blob Delegator on the account besides the data role on the container.
 const stateAccountId = config.stateContainerId?.replace(/\/blobServices\/default\/containers\/[^/]+$/i, "");
-const onState = (role: string): CiRoleAssignment[] => [
+const onState = (role: string): IdentityRoleAssignment[] => [
     ...(config.stateContainerId ? [
-        { scope: config.stateContainerId, role, description: "Pulumi state (azblob backend)" },
-        { scope: stateAccountId!, role: ROLES.storageBlobDelegator, description: "User-delegation SAS for the Pulumi state container" },
+        { scope: config.stateContainerId, roleDefinitionId: role, description: "Pulumi state (azblob backend)" },
+        { scope: stateAccountId!, roleDefinitionId: ROLES.storageBlobDelegator, description: "User-delegation SAS for the Pulumi state container" },
     ] : []),
-    ...(config.secretsKeyVaultId ? [{ scope: config.secretsKeyVaultId, role: ROLES.keyVaultCryptoUser, description: "Pulumi state secrets (azurekeyvault)" }] : []),
+    ...(config.secretsKeyVaultId ? [{ scope: config.secretsKeyVaultId, roleDefinitionId: ROLES.keyVaultCryptoUser, description: "Pulumi state secrets (azurekeyvault)" }] : []),
 ];
 
 // `deploy-<stack>` trusts only its stack's job of deploy.yml on main, in the GitHub environment named after the stack.
-const deploys = config.stacks.map(stack => [stack, new CiIdentity(`deploy-${stack}`, {
+// Both are the program's own identity component (components/workloadIdentity.ts); the alias keeps identities made
+// when CI had a component of its own, so their client ids — which GitHub holds as variables — never change.
+const formerType = { aliases: [{ type: "aks-pg-passwordless:ci:CiIdentity" }] };
+const deploys = config.stacks.map(stack => [stack, new WorkloadIdentity(`deploy-${stack}`, {
     resourceGroupName: ciGroup.name,
     location: ciGroup.location,
     identityName: `id-${config.namePrefix}-ci-deploy-${stack}`,
-    subjects: [{ name: `github-deploy-${stack}`, subject: deploySubject(repo, stack) }],
+    github: [{ name: `github-deploy-${stack}`, subject: deploySubject(repo, stack) }],
     subscriptionId: client.subscriptionId,
-    roles: [...onGroup(stackGroups.get(stack)!, DEPLOY_GRANTS), ...onState(ROLES.storageBlobDataContributor)],
+    roleAssignments: [...onGroup(stackGroups.get(stack)!, DEPLOY_GRANTS), ...onState(ROLES.storageBlobDataContributor)],
     tags,
-})] as const);
+}, formerType)] as const);
 
 // Pull requests run `pulumi preview` of the preview stack only (D2) — PR code runs with these credentials, so they
 // can read and nothing else. No database access: previews do not refresh, and the PostgreSQL provider connects only
 // to change something.
-const preview = new CiIdentity(`preview-${config.previewStack}`, {
+const preview = new WorkloadIdentity(`preview-${config.previewStack}`, {
     resourceGroupName: ciGroup.name,
     location: ciGroup.location,
     identityName: `id-${config.namePrefix}-ci-preview-${config.previewStack}`,
-    subjects: [{ name: "github-pull-request", subject: previewSubject(repo) }],
+    github: [{ name: "github-pull-request", subject: previewSubject(repo) }],
     subscriptionId: client.subscriptionId,
-    roles: [...onGroup(stackGroups.get(config.previewStack)!, PREVIEW_GRANTS), ...onState(ROLES.storageBlobDataReader)],
+    roleAssignments: [...onGroup(stackGroups.get(config.previewStack)!, PREVIEW_GRANTS), ...onState(ROLES.storageBlobDataReader)],
     tags,
-});
+}, formerType);
 
 // What the workflows need, as GitHub repository variables (none of them is a secret).
 export const githubVariables = {

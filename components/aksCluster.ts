@@ -4,11 +4,16 @@ import * as containerservice from "@pulumi/azure-native/containerservice";
 import * as managedidentity from "@pulumi/azure-native/managedidentity";
 import * as network from "@pulumi/azure-native/network";
 import * as k8s from "@pulumi/kubernetes";
-import type { AksTier, DeployerConfig, KubeloginMode } from "../config";
+import type { AzureScope, EntraPrincipal } from "../lib/azureScope";
 import { BUILTIN_ROLES, roleDefinitionId } from "../lib/azureRoles";
-import { aksServerId, clusterEndpoint, kubeconfigForLoginMode, tokenKubeconfig } from "../lib/kubeconfig";
+import { aksServerId, clusterEndpoint, kubeconfigForLoginMode, KUBELOGIN_MODES, type KubeloginMode, tokenKubeconfig } from "../lib/kubeconfig";
 import { waitForKubernetesAccess } from "../lib/kubernetesAccess";
 import { containerInsightsDataCollection, diagnosticsToWorkspace } from "../lib/diagnostics";
+
+/** AKS pricing tier: Free (no uptime SLA) or Standard/Premium (SLA). */
+export type AksTier = "Free" | "Standard" | "Premium";
+export const AKS_TIERS: readonly AksTier[] = ["Free", "Standard", "Premium"];
+export { KUBELOGIN_MODES, type KubeloginMode };
 
 /** What a stack chooses about the Key Vault secrets provider add-on. */
 export interface KeyVaultSecretsProviderSettings {
@@ -26,14 +31,9 @@ export function isRotationPollInterval(value: string): boolean {
     return value !== "" && match !== null && match.slice(1).some(part => part !== undefined && Number(part) > 0);
 }
 
-export interface AksClusterArgs {
-    /** Resource group the cluster, its egress IP and its control-plane identity live in. */
-    resourceGroupName: pulumi.Input<string>;
-    /** Azure region. */
-    location: pulumi.Input<string>;
-    /** Cluster name; also its DNS prefix. */
-    clusterName: string;
-    /** AKS pricing tier: Free (no uptime SLA) or Standard/Premium (SLA). */
+/** What a stack chooses about its cluster (config/aks.ts reads and validates these). */
+export interface AksClusterSettings {
+    /** AKS pricing tier. */
     tier: AksTier;
     /** Kubernetes version; undefined = the AKS default for the region. */
     kubernetesVersion?: string;
@@ -42,11 +42,22 @@ export interface AksClusterArgs {
     /** VM size of the system pool. */
     nodeVmSize: string;
     /** Zones the system pool and the egress IP span; empty = no zone pinning. */
-    availabilityZones: string[];
+    availabilityZones: readonly string[];
     /** CIDRs allowed to reach the API server; empty = no restriction (AKS always adds the cluster's egress IP). */
-    apiServerAuthorizedCidrs: string[];
+    apiServerAuthorizedCidrs: readonly string[];
     /** Entra groups that get cluster-admin through Entra integration (people; deployers get it from `clusterAdmins` or bootstrap). */
-    adminGroupObjectIds: string[];
+    adminGroupObjectIds: readonly string[];
+    /** kubelogin mode of the exported kubeconfig. */
+    kubeloginMode: KubeloginMode;
+    /** Azure Policy add-on. */
+    azurePolicy: boolean;
+    /** The Key Vault secrets provider add-on (Secrets Store CSI driver + Azure provider); undefined = off. */
+    keyVaultSecretsProvider?: KeyVaultSecretsProviderSettings;
+}
+
+export interface AksClusterArgs extends AksClusterSettings, AzureScope {
+    /** Cluster name; also its DNS prefix. */
+    clusterName: string;
     /** Entra tenant of the cluster's Entra integration. */
     tenantId: pulumi.Input<string>;
     /** Subscription that owns the built-in role definitions assigned here. */
@@ -55,17 +66,9 @@ export interface AksClusterArgs {
      * Principals (from config, never "whoever runs up") given "AKS RBAC Cluster Admin" on this cluster only.
      * Empty where bootstrap/ already granted the deploy identity the role on the resource group.
      */
-    clusterAdmins: DeployerConfig[];
-    /** kubelogin mode of the exported kubeconfig; never the interactive device-code default. */
-    kubeloginMode: KubeloginMode;
-    /** Azure Policy add-on. */
-    azurePolicy: boolean;
-    /** The Key Vault secrets provider add-on (Secrets Store CSI driver + Azure provider); undefined = off. */
-    keyVaultSecretsProvider?: KeyVaultSecretsProviderSettings;
+    clusterAdmins: readonly EntraPrincipal[];
     /** Log Analytics workspace for Container Insights and the API server audit log; undefined = none. */
     logAnalyticsWorkspaceId?: pulumi.Input<string>;
-    /** Tags for every Azure resource here. */
-    tags?: Record<string, string>;
 }
 
 /**
@@ -95,7 +98,7 @@ export class AksCluster extends pulumi.ComponentResource {
         if (args.keyVaultSecretsProvider && !isRotationPollInterval(args.keyVaultSecretsProvider.rotationPollInterval)) {
             throw new Error(`AksCluster ${name}: rotationPollInterval = ${args.keyVaultSecretsProvider.rotationPollInterval} is not a duration such as 2m or 120s`);
         }
-        const zones = args.availabilityZones.length > 0 ? args.availabilityZones : undefined;
+        const zones = args.availabilityZones.length > 0 ? [...args.availabilityZones] : undefined;
 
         const egressIp = new network.PublicIPAddress(`${name}-egress`, {
             resourceGroupName: args.resourceGroupName,
@@ -144,10 +147,10 @@ export class AksCluster extends pulumi.ComponentResource {
                 managed: true,
                 enableAzureRBAC: true,
                 tenantID: args.tenantId,
-                adminGroupObjectIDs: args.adminGroupObjectIds,
+                adminGroupObjectIDs: [...args.adminGroupObjectIds],
             },
             apiServerAccessProfile: args.apiServerAuthorizedCidrs.length > 0
-                ? { authorizedIPRanges: args.apiServerAuthorizedCidrs }
+                ? { authorizedIPRanges: [...args.apiServerAuthorizedCidrs] }
                 : undefined,
             autoUpgradeProfile: { upgradeChannel: "stable", nodeOSUpgradeChannel: "NodeImage" },
             addonProfiles: {

@@ -3,20 +3,24 @@ import * as pulumi from "@pulumi/pulumi";
 import * as authorization from "@pulumi/azure-native/authorization";
 import * as containerregistry from "@pulumi/azure-native/containerregistry";
 import * as dockerbuild from "@pulumi/docker-build";
-import type { AcrSku, DeployerConfig } from "../config";
+import type { AzureScope, EntraPrincipal } from "../lib/azureScope";
 import { ACR_TOKEN_USERNAME, exchangeForAcrRefreshToken } from "../lib/acrToken";
 import { BUILTIN_ROLES, roleDefinitionId } from "../lib/azureRoles";
 import { globalNameSuffix } from "../lib/globalNameSuffix";
 
-export interface AppImageArgs {
-    /** Resource group of the registry. */
-    resourceGroupName: pulumi.Input<string>;
-    /** Azure region of the registry. */
-    location: pulumi.Input<string>;
-    /** Registry name prefix (letters and digits); a random suffix makes `<name>.azurecr.io` globally unique. */
-    registryNamePrefix: string;
+/** Registry SKU. */
+export type AcrSku = "Basic" | "Standard" | "Premium";
+export const ACR_SKUS: readonly AcrSku[] = ["Basic", "Standard", "Premium"];
+
+/** What a stack chooses about its registry (config reads and validates these). */
+export interface AppImageSettings {
     /** Registry SKU. */
     sku: AcrSku;
+}
+
+export interface AppImageArgs extends AppImageSettings, AzureScope {
+    /** Registry name prefix (letters and digits); a random suffix makes `<name>.azurecr.io` globally unique. */
+    registryNamePrefix: string;
     /** Directory holding the app's Dockerfile; the build context (relative to the project directory). */
     contextDir: string;
     /** Repository name inside the registry. */
@@ -29,13 +33,9 @@ export interface AppImageArgs {
      * Principals (from config, never "whoever runs up") given AcrPush on this registry. Empty where bootstrap/
      * already granted the deploy identity AcrPush on the resource group.
      */
-    pushers: DeployerConfig[];
+    pushers: readonly EntraPrincipal[];
     /** The cluster's kubelet identity: gets AcrPull on this registry, and nothing else does. */
     kubeletObjectId: pulumi.Input<string>;
-    /** Tags for the registry. */
-    tags?: Record<string, string>;
-    /** Token exchange implementation; the real ACR endpoint by default (tests pass a double). */
-    exchangeToken?: typeof exchangeForAcrRefreshToken;
 }
 
 /**
@@ -85,7 +85,6 @@ export class AppImage extends pulumi.ComponentResource {
         // The push credential is minted at deploy time from the deployer's Entra token (fetched once the registry
         // exists, so it is fresh in CI too) and lives ~3 hours. Waiting on the AcrPush assignments keeps the
         // exchange from racing the grants it needs.
-        const exchange = args.exchangeToken ?? exchangeForAcrRefreshToken;
         const pushPassword = pulumi.secret(pulumi
             .all([registry.loginServer, args.tenantId, ...push.map(p => p.id)])
             .apply(async ([server, tenant]) => {
@@ -93,7 +92,7 @@ export class AppImage extends pulumi.ComponentResource {
                     return "";
                 }
                 const { token } = await authorization.getClientToken({}, { parent: this });
-                return exchange(server, tenant, token);
+                return exchangeForAcrRefreshToken(server, tenant, token);
             }));
 
         const image = new dockerbuild.Image(`${name}-image`, {

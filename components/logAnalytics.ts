@@ -1,17 +1,16 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as operationalinsights from "@pulumi/azure-native/operationalinsights";
+import type { AzureScope } from "../lib/azureScope";
 
-export interface LogAnalyticsArgs {
-    /** Resource group of the workspace. */
-    resourceGroupName: pulumi.Input<string>;
-    /** Azure region. */
-    location: pulumi.Input<string>;
-    /** Workspace name. */
-    workspaceName: string;
+/** What a stack chooses about its logs (config reads and validates these). */
+export interface LogAnalyticsSettings {
     /** Days logs are kept (30-730). */
     retentionDays: number;
-    /** Tags for the workspace. */
-    tags?: Record<string, string>;
+}
+
+export interface LogAnalyticsArgs extends LogAnalyticsSettings, AzureScope {
+    /** Workspace name. */
+    workspaceName: string;
 }
 
 /** The Log Analytics workspace Container Insights and the resources' diagnostic settings send to. */

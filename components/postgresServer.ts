@@ -4,7 +4,8 @@ import * as dbforpostgresql from "@pulumi/azure-native/dbforpostgresql";
 import { ArmPatch } from "../lib/armPatch";
 import { globalNameSuffix } from "../lib/globalNameSuffix";
 import { diagnosticsToWorkspace } from "../lib/diagnostics";
-import { parseCidr, type EntraPrincipalType, type PgHighAvailability, type PgSkuTier } from "../config";
+import type { AzureScope, EntraPrincipalType } from "../lib/azureScope";
+import { parseCidr } from "../lib/cidr";
 
 /** PostgreSQL's port on Azure Database for PostgreSQL Flexible Server. */
 export const POSTGRES_PORT = 5432;
@@ -36,22 +37,24 @@ export function standbyZoneFor(mode: PgHighAvailability, primaryZone?: string, s
 export { SERVER_PARAMETERS } from "../policy/rules";
 import { SERVER_PARAMETERS } from "../policy/rules";
 
+/** Compute tier of the server. */
+export type PgSkuTier = "Burstable" | "GeneralPurpose" | "MemoryOptimized";
+export const PG_SKU_TIERS: readonly PgSkuTier[] = ["Burstable", "GeneralPurpose", "MemoryOptimized"];
+/** High-availability mode of the server. */
+export type PgHighAvailability = "Disabled" | "ZoneRedundant" | "SameZone";
+export const PG_HA_MODES: readonly PgHighAvailability[] = ["Disabled", "ZoneRedundant", "SameZone"];
+
 export interface EntraAdministrator {
     /** Object id of the Entra principal. */
-    objectId: pulumi.Input<string>;
+    objectId: string;
     /** Its PostgreSQL login: UPN for a user, display name for a group or service principal. */
     principalName: string;
     /** User, Group or ServicePrincipal. */
     principalType: EntraPrincipalType;
 }
 
-export interface PostgresServerArgs {
-    /** Resource group of the server. */
-    resourceGroupName: pulumi.Input<string>;
-    /** Azure region. */
-    location: pulumi.Input<string>;
-    /** Server name prefix; a random suffix makes the DNS name (<name>.postgres.database.azure.com) globally unique. */
-    serverNamePrefix: string;
+/** What a stack chooses about its server (config/postgres.ts reads and validates these). */
+export interface PostgresServerSettings {
     /** PostgreSQL major version (16 or newer). */
     version: string;
     /** Compute tier. */
@@ -70,22 +73,25 @@ export interface PostgresServerArgs {
     availabilityZone?: string;
     /** Preferred zone of the zone-redundant standby; undefined = Azure picks. A SameZone standby always gets the primary's zone. */
     standbyAvailabilityZone?: string;
-    /** Entra tenant whose tokens the server accepts. */
-    tenantId: pulumi.Input<string>;
     /** The Microsoft Entra administrator: the only principal that manages roles. */
     administrator: EntraAdministrator;
-    /** The cluster's egress IP: the one address workloads connect from. */
-    clusterEgressIp: pulumi.Input<string>;
     /** Further IPv4 CIDRs allowed to connect (the deployer, which creates the app roles). */
-    allowedCidrs: string[];
-    /** Protect the server from deletion and replacement, and put an Azure CanNotDelete lock on it. */
-    protect: boolean;
+    allowedCidrs: readonly string[];
     /** Weekly maintenance window (UTC): day 0 = Sunday, start hour. */
     maintenanceWindow: { dayOfWeek: number; startHour: number };
+}
+
+export interface PostgresServerArgs extends PostgresServerSettings, AzureScope {
+    /** Server name prefix; a random suffix makes the DNS name (<name>.postgres.database.azure.com) globally unique. */
+    serverNamePrefix: string;
+    /** Entra tenant whose tokens the server accepts. */
+    tenantId: pulumi.Input<string>;
+    /** The cluster's egress IP: the one address workloads connect from. */
+    clusterEgressIp: pulumi.Input<string>;
+    /** Protect the server from deletion and replacement, and put an Azure CanNotDelete lock on it. */
+    protect: boolean;
     /** Log Analytics workspace for the server's logs and metrics; undefined = none. */
     logAnalyticsWorkspaceId?: pulumi.Input<string>;
-    /** Tags for the server. */
-    tags?: Record<string, string>;
 }
 
 /**

@@ -1,59 +1,66 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as authorization from "@pulumi/azure-native/authorization";
 import * as managedidentity from "@pulumi/azure-native/managedidentity";
-import { BUILTIN_ROLES, roleDefinitionId } from "../lib/azureRoles";
+import { roleDefinitionId } from "../lib/azureRoles";
+import type { AzureScope } from "../lib/azureScope";
 import { chainedFederatedCredentials, TOKEN_EXCHANGE_AUDIENCE } from "../lib/federatedCredentials";
-import { extraSubjectProblems, extraSubjectTrust, OWN_CLUSTER_CREDENTIAL, type ExtraSubject } from "../lib/federatedSubjects";
+import { GITHUB_ACTIONS_ISSUER } from "../policy/rules";
 
 export { TOKEN_EXCHANGE_AUDIENCE };
-export type { ExtraSubject };
 
 /** The subject a Kubernetes ServiceAccount token carries. */
 export function serviceAccountSubject(namespace: string, serviceAccountName: string): string {
     return `system:serviceaccount:${namespace}:${serviceAccountName}`;
 }
 
-export interface ExtraRoleAssignment {
-    /** ARM id of the one resource the identity may use (a Key Vault, a storage account, …). */
+export interface IdentityRoleAssignment {
+    /** ARM id of what the role applies to: one resource for an app, a resource group or container for CI. */
     scope: pulumi.Input<string>;
-    /** Role definition GUID or full ARM id. */
-    roleDefinitionId: string;
+    /** Role definition GUID, or the full ARM id of a built-in or custom role definition. */
+    roleDefinitionId: pulumi.Input<string>;
+    /** ABAC condition narrowing the role (e.g. which roles it may assign), if any. */
+    condition?: string;
+    /** Why the identity needs it; stored as the assignment's description. */
+    description?: string;
 }
 
-export interface WorkloadIdentityArgs {
-    /** Resource group of the managed identity. */
-    resourceGroupName: pulumi.Input<string>;
-    /** Azure region of the managed identity. */
-    location: pulumi.Input<string>;
-    /** Managed identity name; the app's PostgreSQL role is named after it. */
-    identityName: string;
-    /** Kubernetes namespace the app runs in. This component is the single source of truth for it. */
+/** The Kubernetes ServiceAccount an identity trusts, on one or more clusters. */
+export interface TrustedServiceAccount {
+    /** Kubernetes namespace the workload runs in. This component is the single source of truth for it. */
     namespace: string;
-    /** Kubernetes ServiceAccount the app runs as. This component is the single source of truth for it. */
-    serviceAccountName: string;
-    /** OIDC issuer URL of the cluster whose ServiceAccount tokens this identity trusts. */
-    oidcIssuerUrl: pulumi.Input<string>;
-    /**
-     * Further subjects this identity trusts, each once: the same ServiceAccount from another cluster's issuer (a
-     * blue/green move), GitHub Actions jobs (subject from the D3 template). Validated by extraSubjectProblems; default none.
-     */
-    extraSubjects?: ExtraSubject[];
-    /**
-     * ARM ids of the Key Vault secrets this identity reads (`<vault id>/secrets/<name>`): "Key Vault Secrets User" on
-     * each secret, never on the vault, so an app reads its own secrets and no other's. Default none.
-     */
-    keyVaultSecretIds?: pulumi.Input<string>[];
-    /** Subscription that owns the role definitions in `roleAssignments`. */
+    /** Kubernetes ServiceAccount the workload runs as. This component is the single source of truth for it. */
+    name: string;
+    /** OIDC issuer URLs of the clusters whose tokens for it are trusted: the stack's, then e.g. a blue/green peer. */
+    issuers: pulumi.Input<string>[];
+}
+
+/** A GitHub Actions job the identity trusts: its subject comes from bootstrap/githubSubjects.ts (D3). */
+export interface GitHubTrust {
+    /** Credential name, unique per identity. */
+    name: string;
+    /** The exact subject claim of the job's OIDC token. */
+    subject: string;
+}
+
+export interface WorkloadIdentityArgs extends AzureScope {
+    /** Managed identity name; an app's PostgreSQL role is named after it. */
+    identityName: string;
+    /** The ServiceAccount trusted (app identities); undefined for identities only CI jobs use. */
+    serviceAccount?: TrustedServiceAccount;
+    /** GitHub Actions jobs trusted (CI identities, an app's migration job run from CI); default none. */
+    github?: readonly GitHubTrust[];
+    /** Subscription that owns GUID-named role definitions in `roleAssignments`. */
     subscriptionId: pulumi.Input<string>;
-    /** Extra Azure roles for this identity, each on one resource; default none. */
-    roleAssignments?: ExtraRoleAssignment[];
-    /** Tags for the managed identity. */
-    tags?: Record<string, string>;
+    /** Azure roles for this identity, each on its narrowest scope; default none. */
+    roleAssignments?: readonly IdentityRoleAssignment[];
 }
 
 /**
- * One app's Azure identity: a user-assigned managed identity plus the federated credential(s) that let exactly
- * `system:serviceaccount:<namespace>:<serviceAccount>` from the cluster's issuer act as it.
+ * A user-assigned managed identity that workloads sign in as by workload identity federation — no secret — and the
+ * roles it holds. One component for every such identity: an app's (trusting exactly
+ * `system:serviceaccount:<namespace>:<serviceAccount>` from its cluster's issuer) and CI's (trusting exactly the
+ * GitHub jobs bootstrap/ names). All its federated credentials are written one after another (Azure refuses
+ * concurrent writes on one identity) and at most 20 (Azure's limit per identity).
  */
 export class WorkloadIdentity extends pulumi.ComponentResource {
     /** Managed identity name (also the app's PostgreSQL role name). */
@@ -66,22 +73,15 @@ export class WorkloadIdentity extends pulumi.ComponentResource {
     public readonly principalId: pulumi.Output<string>;
     /** Entra tenant of the identity. */
     public readonly tenantId: pulumi.Output<string>;
-    /** Namespace the trusted ServiceAccount lives in. */
-    public readonly namespace: pulumi.Output<string>;
-    /** Name of the trusted ServiceAccount. */
-    public readonly serviceAccountName: pulumi.Output<string>;
-    /** The exact token subject every federated credential here trusts. */
-    public readonly subject: pulumi.Output<string>;
+    /** Namespace the trusted ServiceAccount lives in (undefined for an identity only CI jobs use). */
+    public readonly namespace: pulumi.Output<string | undefined>;
+    /** Name of the trusted ServiceAccount (undefined for an identity only CI jobs use). */
+    public readonly serviceAccountName: pulumi.Output<string | undefined>;
+    /** The exact ServiceAccount token subject trusted (undefined for an identity only CI jobs use). */
+    public readonly subject: pulumi.Output<string | undefined>;
 
     constructor(name: string, args: WorkloadIdentityArgs, opts?: pulumi.ComponentResourceOptions) {
         super("aks-pg-passwordless:azure:WorkloadIdentity", name, {}, opts);
-
-        const subject = serviceAccountSubject(args.namespace, args.serviceAccountName);
-        const extraSubjects = args.extraSubjects ?? [];
-        const problems = extraSubjectProblems(extraSubjects, subject);
-        if (problems.length > 0) {
-            throw new Error(`WorkloadIdentity ${name}: ${problems.join("; ")}`);
-        }
 
         const identity = new managedidentity.UserAssignedIdentity(`${name}-identity`, {
             resourceGroupName: args.resourceGroupName,
@@ -90,24 +90,18 @@ export class WorkloadIdentity extends pulumi.ComponentResource {
             tags: args.tags,
         }, { parent: this });
 
-        // Names only need to be unique per identity; the subject carries namespace and ServiceAccount. One chain, so
-        // the extra subjects are written one after another after the cluster's own.
-        chainedFederatedCredentials(this, `${name}-federation`,
-            { resourceGroupName: args.resourceGroupName, identityName: identity.name },
-            [
-                { name: OWN_CLUSTER_CREDENTIAL, issuer: args.oidcIssuerUrl, subject },
-                ...extraSubjects.map(extra => ({ name: extra.name, ...extraSubjectTrust(extra, subject) })),
-            ]);
-
-        (args.keyVaultSecretIds ?? []).forEach((secretId, i) => {
-            new authorization.RoleAssignment(`${name}-secret-${i}`, {
-                principalId: identity.principalId,
-                principalType: "ServicePrincipal",
-                roleDefinitionId: roleDefinitionId(args.subscriptionId, BUILTIN_ROLES.keyVaultSecretsUser),
-                scope: secretId,
-                description: "The app reads this one Key Vault secret through the Secrets Store CSI driver",
-            }, { parent: this });
-        });
+        // Resource names are stable per kind of trust; credential names only need to be unique per identity.
+        const sa = args.serviceAccount;
+        const subject = sa && serviceAccountSubject(sa.namespace, sa.name);
+        const numbered = (base: string, i: number) => `${base}${i === 0 ? "" : `-${i + 1}`}`;
+        chainedFederatedCredentials(this, { resourceGroupName: args.resourceGroupName, identityName: identity.name }, [
+            ...(sa?.issuers ?? []).map((issuer, i) => ({
+                resourceName: numbered(`${name}-federation`, i), name: numbered("kubernetes-serviceaccount", i), issuer, subject: subject!,
+            })),
+            ...(args.github ?? []).map((trust, i) => ({
+                resourceName: numbered(`${name}-github`, i), name: trust.name, issuer: GITHUB_ACTIONS_ISSUER, subject: trust.subject,
+            })),
+        ]);
 
         (args.roleAssignments ?? []).forEach((assignment, i) => {
             new authorization.RoleAssignment(`${name}-role-${i}`, {
@@ -115,6 +109,8 @@ export class WorkloadIdentity extends pulumi.ComponentResource {
                 principalType: "ServicePrincipal",
                 roleDefinitionId: roleDefinitionId(args.subscriptionId, assignment.roleDefinitionId),
                 scope: assignment.scope,
+                description: assignment.description,
+                ...(assignment.condition ? { condition: assignment.condition, conditionVersion: "2.0" } : {}),
             }, { parent: this });
         });
 
@@ -123,8 +119,8 @@ export class WorkloadIdentity extends pulumi.ComponentResource {
         this.clientId = identity.clientId;
         this.principalId = identity.principalId;
         this.tenantId = identity.tenantId;
-        this.namespace = pulumi.output(args.namespace);
-        this.serviceAccountName = pulumi.output(args.serviceAccountName);
+        this.namespace = pulumi.output(sa?.namespace);
+        this.serviceAccountName = pulumi.output(sa?.name);
         this.subject = pulumi.output(subject);
 
         this.registerOutputs({

@@ -27,8 +27,8 @@ export const BUILTIN_ROLES = {
 } as const;
 
 /** The subscription-scoped ARM id of a role definition given as a GUID; a full id passes through unchanged. */
-export function roleDefinitionId(subscriptionId: pulumi.Input<string>, role: string): pulumi.Output<string> {
-    return role.startsWith("/")
-        ? pulumi.output(role)
-        : pulumi.interpolate`/subscriptions/${subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${role}`;
+export function roleDefinitionId(subscriptionId: pulumi.Input<string>, role: pulumi.Input<string>): pulumi.Output<string> {
+    return pulumi.all([subscriptionId, role]).apply(([subscription, id]) => id.startsWith("/")
+        ? id
+        : `/subscriptions/${subscription}/providers/Microsoft.Authorization/roleDefinitions/${id}`);
 }

@@ -1,7 +1,7 @@
 // Who may run `pulumi up` for a stack: the PostgreSQL provider logs in as the configured Entra administrator
 // with the runner's own token, so a runner that is not that administrator fails with 28P01 in the middle of a
 // deploy. Checked at program start instead, before any resource is registered.
-import type { EntraAdminConfig } from "../config";
+import type { EntraPrincipal } from "./azureScope";
 
 export interface Runner {
     /** Object id of the identity the azure-native provider signed in as. */
@@ -15,7 +15,7 @@ export interface Runner {
  * A group administrator admits its members; membership is only visible through Microsoft Graph, which this
  * program does not call, so for groups nothing is checked here (a non-member still fails with 28P01).
  */
-export function adminMismatch(admin: EntraAdminConfig, runner: Runner): string | undefined {
+export function adminMismatch(admin: EntraPrincipal & { principalName: string }, runner: Runner): string | undefined {
     if (admin.principalType === "Group") {
         return undefined;
     }

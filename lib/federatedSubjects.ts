@@ -3,22 +3,21 @@
 // one template of DECISIONS D3 (bootstrap/githubSubjects.ts). Plain functions, tested without mocks.
 import { githubSubject } from "../bootstrap/githubSubjects";
 import { GITHUB_ACTIONS_ISSUER } from "../policy/rules";
+import { MAX_FEDERATED_CREDENTIALS } from "./federatedCredentials";
 
 export { GITHUB_ACTIONS_ISSUER };
 
-/**
- * Entra ID: "A maximum of 20 federated identity credentials can be added to an application or user-assigned managed
- * identity" (Workload identity federation, important considerations and restrictions).
- */
-export const MAX_FEDERATED_CREDENTIALS_PER_IDENTITY = 20;
+/** Entra ID's limit per identity (lib/federatedCredentials.ts, which refuses more at the component too). */
+export const MAX_FEDERATED_CREDENTIALS_PER_IDENTITY = MAX_FEDERATED_CREDENTIALS;
 
-/** Name of the credential trusting the identity's own cluster; extra subjects may not take it. */
+/** Names WorkloadIdentity gives its ServiceAccount credentials (`kubernetes-serviceaccount`, `-2`, …); GitHub ones may not take them. */
 export const OWN_CLUSTER_CREDENTIAL = "kubernetes-serviceaccount";
 
-/** The app's own ServiceAccount, as another cluster's issuer signs it (both clusters run the same namespace and name). */
+/**
+ * The app's own ServiceAccount, as another cluster's issuer signs it (both clusters run the same namespace and name).
+ * Its credential is named like the cluster's own, numbered (`kubernetes-serviceaccount-2`, …).
+ */
 export interface OtherClusterSubject {
-    /** Credential name, unique per identity: 3-120 letters, digits, '-' and '_', starting with a letter or digit. */
-    name: string;
     kind: "kubernetes";
     /** The other cluster's OIDC issuer URL (https). */
     issuer: string;
@@ -40,6 +39,23 @@ export interface GithubActionsSubject {
 }
 
 export type ExtraSubject = OtherClusterSubject | GithubActionsSubject;
+
+/** How an extra subject is named in messages: a GitHub one by its credential name, another cluster's by its issuer. */
+function labelOf(extra: ExtraSubject, index: number): string {
+    return extra.kind === "github" ? `extra subject ${JSON.stringify(extra.name)}`
+        : extra.kind === "kubernetes" ? `extra subject ${index} (kubernetes, issuer ${extra.issuer})` : `extra subject ${index}`;
+}
+
+/**
+ * The extra subjects as WorkloadIdentity takes them: other clusters' issuers join the ServiceAccount's issuers (after
+ * the stack's own), GitHub jobs become GitHub trusts with the D3 template's subject.
+ */
+export function extraSubjectsForIdentity(extras: readonly ExtraSubject[]): { issuers: string[]; github: { name: string; subject: string }[] } {
+    return {
+        issuers: extras.flatMap(e => (e.kind === "kubernetes" ? [e.issuer] : [])),
+        github: extras.flatMap(e => (e.kind === "github" ? [{ name: e.name, subject: extraSubjectTrust(e, "").subject }] : [])),
+    };
+}
 
 /** The issuer and subject an extra subject's federated credential trusts. */
 export function extraSubjectTrust(extra: ExtraSubject, serviceAccountSubject: string): { issuer: string; subject: string } {
@@ -82,22 +98,24 @@ export function extraSubjectProblems(extras: readonly ExtraSubject[], serviceAcc
     const problems: string[] = [];
     const names = new Set<string>();
     const trusts = new Map<string, string>();
-    for (const extra of extras) {
-        const label = `extra subject ${JSON.stringify(extra.name)}`;
-        if (typeof extra.name !== "string" || !CREDENTIAL_NAME.test(extra.name)) {
-            problems.push(`${label}: a credential name is 3-120 letters, digits, '-' and '_', starting with a letter or digit`);
-        } else if (extra.name.startsWith(OWN_CLUSTER_CREDENTIAL)) {
-            problems.push(`${label}: names starting ${OWN_CLUSTER_CREDENTIAL} are the cluster's own credentials`);
-        } else if (names.has(extra.name)) {
-            problems.push(`${label} is listed twice`);
+    extras.forEach((extra, index) => {
+        const label = labelOf(extra, index);
+        if (extra.kind === "github") {
+            if (typeof extra.name !== "string" || !CREDENTIAL_NAME.test(extra.name)) {
+                problems.push(`${label}: a credential name is 3-120 letters, digits, '-' and '_', starting with a letter or digit`);
+            } else if (extra.name.startsWith(OWN_CLUSTER_CREDENTIAL)) {
+                problems.push(`${label}: names starting ${OWN_CLUSTER_CREDENTIAL} are the ServiceAccount's credentials`);
+            } else if (names.has(extra.name)) {
+                problems.push(`${label} is listed twice`);
+            }
+            names.add(extra.name);
         }
-        names.add(extra.name);
 
         if (extra.kind === "kubernetes") {
             const problem = issuerProblem(extra.issuer);
             if (problem) {
                 problems.push(`${label}: ${problem}`);
-                continue;
+                return;
             }
         } else if (extra.kind === "github") {
             const bad = [
@@ -108,21 +126,21 @@ export function extraSubjectProblems(extras: readonly ExtraSubject[], serviceAcc
             ].filter((p): p is string => typeof p === "string");
             if (bad.length > 0) {
                 problems.push(...bad.map(p => `${label}: ${p}`));
-                continue;
+                return;
             }
         } else {
             problems.push(`${label}: kind must be kubernetes (another cluster's issuer) or github (a GitHub Actions job)`);
-            continue;
+            return;
         }
         const trust = extraSubjectTrust(extra, serviceAccountSubject);
         const key = `${trust.issuer.replace(/\/$/, "")} ${trust.subject}`;
         const first = trusts.get(key);
         if (first !== undefined) {
-            problems.push(`${label} trusts the same issuer and subject as ${JSON.stringify(first)} (${trust.subject}); Entra allows each pair once per identity`);
+            problems.push(`${label} trusts the same issuer and subject as ${first} (${trust.subject}); Entra allows each pair once per identity`);
         } else {
-            trusts.set(key, extra.name);
+            trusts.set(key, label);
         }
-    }
+    });
     if (ownCredentials + extras.length > MAX_FEDERATED_CREDENTIALS_PER_IDENTITY) {
         problems.push(`${extras.length} extra subjects + ${ownCredentials} of the cluster's own = ${ownCredentials + extras.length} federated credentials; `
             + `Entra allows at most ${MAX_FEDERATED_CREDENTIALS_PER_IDENTITY} per identity`);

@@ -2,6 +2,7 @@
 // Plain functions, tested without mocks (tests/keyVault.test.ts).
 import * as pulumi from "@pulumi/pulumi";
 import * as keyvault from "@pulumi/azure-native/keyvault";
+import { BUILTIN_ROLES } from "./azureRoles";
 
 /** The zone a vault's private endpoint registers in (Azure's private endpoint DNS table, Key Vault `vault`). */
 export const KEY_VAULT_PRIVATE_DNS_ZONE = "privatelink.vaultcore.azure.net";
@@ -86,4 +87,16 @@ export function existingSecretId(parent: pulumi.Resource, source: SecretSource, 
                 + `--name ${secretName} --file <file>, then run pulumi up again.`);
         }
     });
+}
+
+/**
+ * The role assignments that let an app's identity read exactly these secrets: "Key Vault Secrets User" on each secret's
+ * own scope (`<vault id>/secrets/<name>`), never on the vault, so no app reads another's secrets (D5: lib/programRoles.ts).
+ */
+export function secretReaderAssignments(secretIds: readonly pulumi.Input<string>[]): { scope: pulumi.Input<string>; roleDefinitionId: string; description: string }[] {
+    return secretIds.map(scope => ({
+        scope,
+        roleDefinitionId: BUILTIN_ROLES.keyVaultSecretsUser,
+        description: "The app reads this one Key Vault secret through the Secrets Store CSI driver",
+    }));
 }

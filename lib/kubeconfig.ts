@@ -7,7 +7,10 @@
 // - for the program's own Kubernetes provider: a bearer token the azure-native provider minted when the
 //   cluster was ready (see tokenKubeconfig for why not kubelogin).
 import * as yaml from "js-yaml";
-import type { KubeloginMode } from "../config";
+
+/** How the exported kubeconfig's kubelogin signs in; never the interactive device-code default. */
+export type KubeloginMode = "azurecli" | "workloadidentity" | "msi";
+export const KUBELOGIN_MODES: readonly KubeloginMode[] = ["azurecli", "workloadidentity", "msi"];
 
 interface ExecConfig {
     command?: string;

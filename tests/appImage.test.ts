@@ -24,9 +24,8 @@ function build(exchange: AcrExchangeDouble, preview = false) {
         subscriptionId: SUBSCRIPTION_ID,
         pushers: [{ objectId: DEPLOYER_OBJECT_ID, principalType: "User" }],
         kubeletObjectId: KUBELET,
-        exchangeToken: exchange.exchange,
     };
-    return underMocks("test", () => new AppImage("img", args), { preview });
+    return underMocks("test", () => new AppImage("img", args), { preview, fetch: exchange.fetch });
 }
 
 const roleId = (guid: string) => `/subscriptions/${SUBSCRIPTION_ID}/providers/Microsoft.Authorization/roleDefinitions/${guid}`;
@@ -69,11 +68,11 @@ describe("AppImage", () => {
             const image = new AppImage("img", {
                 resourceGroupName: "rg-test", location: "westeurope", registryNamePrefix: "acrpgwitest", sku: "Basic",
                 contextDir: path.join(ROOT, "app"), repository: "r", tenantId: TENANT_ID, subscriptionId: SUBSCRIPTION_ID,
-                pushers: [], kubeletObjectId: KUBELET, exchangeToken: new AcrExchangeDouble().exchange,
+                pushers: [], kubeletObjectId: KUBELET,
             });
             image.imageRef.apply(ref => { resolvedAt = m.elapsed(); return ref; });
             return image;
-        }, { delays: (type, name) => (type === ROLE && name === "img-kubelet-pull" ? 60 : 0) });
+        }, { delays: (type, name) => (type === ROLE && name === "img-kubelet-pull" ? 60 : 0), fetch: new AcrExchangeDouble().fetch });
         expect(resolvedAt).to.be.at.least(mocks.named(ROLE, "img-kubelet-pull").createdAt);
     });
 
@@ -88,7 +87,7 @@ describe("AppImage", () => {
         const exchange = new AcrExchangeDouble();
         const { mocks } = await build(exchange);
         const registry = mocks.named(REGISTRY, "img-registry").state;
-        expect(exchange.requests.map(r => r.form)).to.deep.equal([{ service: registry.loginServer, tenant: TENANT_ID, access_token: DEPLOYER_ARM_TOKEN }]);
+        expect(exchange.requests.map(r => r.form)).to.deep.equal([{ grant_type: "access_token", service: registry.loginServer, tenant: TENANT_ID, access_token: DEPLOYER_ARM_TOKEN }]);
         const registries = mocks.named(IMAGE, "img-image").inputs.registries;
         expect(registries[pulumi.runtime.specialSigKey]).to.equal(pulumi.runtime.specialSecretSig);
         expect(registries.value).to.deep.equal([{ address: registry.loginServer, username: "00000000-0000-0000-0000-000000000000", password: AcrExchangeDouble.REFRESH_TOKEN }]);
@@ -97,12 +96,18 @@ describe("AppImage", () => {
     it("asks ACR for the token only after the configured deployer's AcrPush grant exists", async () => {
         let exchangedAt = -1;
         const exchange = new AcrExchangeDouble();
-        const { mocks } = await underMocks("test", m => new AppImage("img", {
-            resourceGroupName: "rg-test", location: "westeurope", registryNamePrefix: "acrpgwitest", sku: "Basic",
-            contextDir: path.join(ROOT, "app"), repository: "r", tenantId: TENANT_ID, subscriptionId: SUBSCRIPTION_ID,
-            pushers: [{ objectId: DEPLOYER_OBJECT_ID, principalType: "User" }], kubeletObjectId: KUBELET,
-            exchangeToken: async (server, tenant, token) => { exchangedAt = m.elapsed(); return exchange.exchange(server, tenant, token); },
-        }), { delays: (type, name) => (type === ROLE && name === "img-push-0" ? 40 : 0) });
+        let elapsed = () => -1;
+        const { mocks } = await underMocks("test", m => {
+            elapsed = () => m.elapsed();
+            return new AppImage("img", {
+                resourceGroupName: "rg-test", location: "westeurope", registryNamePrefix: "acrpgwitest", sku: "Basic",
+                contextDir: path.join(ROOT, "app"), repository: "r", tenantId: TENANT_ID, subscriptionId: SUBSCRIPTION_ID,
+                pushers: [{ objectId: DEPLOYER_OBJECT_ID, principalType: "User" }], kubeletObjectId: KUBELET,
+            });
+        }, {
+            delays: (type, name) => (type === ROLE && name === "img-push-0" ? 40 : 0),
+            fetch: (input, init) => { exchangedAt = elapsed(); return exchange.fetch(input, init); },
+        });
         expect(exchangedAt).to.be.at.least(mocks.named(ROLE, "img-push-0").createdAt);
     });
 

@@ -4,7 +4,7 @@ import * as path from "path";
 import { expect } from "chai";
 import * as yaml from "js-yaml";
 import { BUILTIN_ROLES } from "../lib/azureRoles";
-import { GITHUB_ISSUER } from "../bootstrap/ciIdentity";
+import { GITHUB_ACTIONS_ISSUER as GITHUB_ISSUER } from "../policy/rules";
 import { clientIdVariable, deploySubject } from "../bootstrap/githubSubjects";
 import { setupCommands } from "../bootstrap/githubSetup";
 import { delegationCondition, DELEGABLE_ROLES } from "../lib/programRoles";
@@ -121,6 +121,14 @@ describe("bootstrap: the CI identities", () => {
         expect(condition).to.contain("@Resource[Microsoft.Authorization/roleAssignments:PrincipalType] ForAnyOfAnyValues:StringEqualsIgnoreCase {'ServicePrincipal'}");
         expect(condition).to.not.contain(BUILTIN_ROLES.contributor);
         expect(condition).to.not.contain(BUILTIN_ROLES.rbacAdministrator);
+    });
+
+    it("CI identities are the program's identity component, aliased from CI's former one so their client ids never change", () => {
+        for (const name of ["deploy-dev", "deploy-prod", "preview-dev"]) {
+            const registration = mocks.registrations.find(r => r.name === name)!;
+            expect(registration.type, name).to.equal("aks-pg-passwordless:azure:WorkloadIdentity");
+            expect(mocks.optionsOf(name).aliases, name).to.deep.equal([{ type: "aks-pg-passwordless:ci:CiIdentity" }]);
+        }
     });
 
     it("the deploy identities' credentials are replaced delete-first", () => {

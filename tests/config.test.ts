@@ -328,11 +328,11 @@ describe("config: a newcomer's mistakes are caught at start, all at once, by nam
     }
 
     it("Entra administrator names that fit their type are accepted, spaces and capitals included", () => {
-        expect(parse("dev-ada").postgres.admin.principalName).to.equal("ada@contoso.onmicrosoft.com");
-        expect(parse("dev-ada", { pgAdminPrincipalName: "ada_fabrikam.com#EXT#@contoso.onmicrosoft.com" }).postgres.admin.principalName)
+        expect(parse("dev-ada").postgres.administrator.principalName).to.equal("ada@contoso.onmicrosoft.com");
+        expect(parse("dev-ada", { pgAdminPrincipalName: "ada_fabrikam.com#EXT#@contoso.onmicrosoft.com" }).postgres.administrator.principalName)
             .to.equal("ada_fabrikam.com#EXT#@contoso.onmicrosoft.com");
         const group = { pgAdminObjectId: "3f2b8a51-6c1e-4d7a-9b0e-2c4d5e6f7a8b", pgAdminPrincipalType: "Group", pgAdminPrincipalName: "PG Admins (Prod)" };
-        expect(parse("dev-ada", group).postgres.admin.principalName).to.equal("PG Admins (Prod)");
+        expect(parse("dev-ada", group).postgres.administrator.principalName).to.equal("PG Admins (Prod)");
     });
 
     it("apps may share a namespace, each with its own ServiceAccount", () => {

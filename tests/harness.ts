@@ -19,7 +19,7 @@ export function projectDeclarations(): Record<string, { type?: string; default?:
         config: Record<string, { type?: string; default?: unknown; description?: string }>;
     };
     if (project.name !== PROJECT) {
-        throw new Error(`Pulumi.yaml names project ${project.name}, config.ts expects ${PROJECT}`);
+        throw new Error(`Pulumi.yaml names project ${project.name}, config/ expects ${PROJECT}`);
     }
     return project.config;
 }
@@ -122,6 +122,8 @@ export async function underMocks<T>(
         preview?: boolean; delays?: Delays; config?: Record<string, string>; extraConfig?: Record<string, string>; mocks?: AzureMocks; project?: string;
         /** Return even when a request breaks Azure's REST API spec (for tests about the spec check itself). */
         allowSpecViolations?: boolean;
+        /** Answers the program's own HTTP calls (ACR's token exchange, …) for this run, in place of the network. */
+        fetch?: typeof fetch;
     } = {},
 ): Promise<{ mocks: AzureMocks; result: T }> {
     const mocks = options.mocks ?? new AzureMocks(options.delays);
@@ -132,6 +134,11 @@ export async function underMocks<T>(
         ...options.extraConfig,
     });
     let result: T | undefined;
+    const realFetch = globalThis.fetch;
+    if (options.fetch) {
+        globalThis.fetch = options.fetch;
+    }
+    try {
     await pulumi.runtime.runInPulumiStack(async () => {
         const names = new Map<pulumi.Resource, string>();
         pulumi.runtime.registerStackTransformation(args => {
@@ -145,6 +152,9 @@ export async function underMocks<T>(
         return {};
     });
     await waitForRPCs();
+    } finally {
+        globalThis.fetch = realFetch;
+    }
     if (!options.allowSpecViolations) {
         mocks.assertAcceptedByAzure();
     }

@@ -360,12 +360,7 @@ export class AcrExchangeDouble {
     public readonly requests: { url: string; form: Record<string, string> }[] = [];
     public static readonly REFRESH_TOKEN = "acr-refresh-token-from-exchange";
 
-    readonly exchange = async (loginServer: string, tenantId: string, entraAccessToken: string): Promise<string> => {
-        this.requests.push({ url: `https://${loginServer}/oauth2/exchange`, form: { service: loginServer, tenant: tenantId, access_token: entraAccessToken } });
-        return AcrExchangeDouble.REFRESH_TOKEN;
-    };
-
-    /** A fetch that answers only the exchange endpoint, for code that calls the real exchange function. */
+    /** A fetch that answers only the exchange endpoint: the program's real exchange call meets it instead of ACR. */
     readonly fetch: typeof fetch = async (input, init) => {
         const url = String(input);
         if (!/^https:\/\/[a-z0-9]+\.azurecr\.io\/oauth2\/exchange$/.test(url) || init?.method !== "POST") {

@@ -446,7 +446,7 @@ describe("program: bad config stops the program before any resource", () => {
         } catch (e) {
             error = e;
         }
-        // index.ts loads its own copy of config.ts, so compare by name rather than by class identity.
+        // index.ts loads its own copy of config/, so compare by name rather than by class identity.
         expect((error as Error).name).to.equal(ConfigError.name);
         expect((error as Error).message).to.contain('"aks-pg-passwordless:pgSkuTier" = "Basic"');
         expect(mocks.resources.filter(r => r.type !== "pulumi:pulumi:Stack")).to.deep.equal([]);

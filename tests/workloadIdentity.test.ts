@@ -12,9 +12,7 @@ function build(overrides: Partial<WorkloadIdentityArgs> = {}, delays?: (type: st
         resourceGroupName: "rg-test",
         location: "westeurope",
         identityName: "id-test-orders",
-        namespace: "shop",
-        serviceAccountName: "orders",
-        oidcIssuerUrl: ISSUER,
+        serviceAccount: { namespace: "shop", name: "orders", issuers: [ISSUER] },
         subscriptionId: SUBSCRIPTION_ID,
         ...overrides,
     }), { delays });
@@ -64,9 +62,7 @@ describe("WorkloadIdentity", () => {
     it("credentials on one identity are written one after another, never concurrently", async () => {
         const second = issuerUrlFor("aks-green");
         const third = issuerUrlFor("aks-blue");
-        const { mocks } = await build({
-            extraSubjects: [{ name: "aks-green", kind: "kubernetes", issuer: second }, { name: "aks-blue", kind: "kubernetes", issuer: third }],
-        }, type => (type === FIC ? 40 : 0));
+        const { mocks } = await build({ serviceAccount: { namespace: "shop", name: "orders", issuers: [ISSUER, second, third] } }, type => (type === FIC ? 40 : 0));
         const creds = ["orders-identity-federation", "orders-identity-federation-2", "orders-identity-federation-3"]
             .map(n => mocks.named(FIC, n));
         expect(creds.map(c => c.inputs.issuer)).to.deep.equal([ISSUER, second, third]);
@@ -93,11 +89,46 @@ describe("WorkloadIdentity", () => {
     });
 
     it("every child is parented to the component", async () => {
-        const { mocks, result } = await build({ extraSubjects: [{ name: "aks-green", kind: "kubernetes", issuer: issuerUrlFor("aks-green") }] });
+        const { mocks, result } = await build({ serviceAccount: { namespace: "shop", name: "orders", issuers: [ISSUER, issuerUrlFor("aks-green")] } });
         const urn = await promiseOf(result.urn);
         for (const child of ["orders-identity-identity", "orders-identity-federation", "orders-identity-federation-2"]) {
             const parent = mocks.optionsOf(child).parent as pulumi.Resource;
             expect(await promiseOf(parent.urn), child).to.equal(urn);
         }
+    });
+});
+
+describe("WorkloadIdentity: one component for app and CI identities", () => {
+    const GITHUB = "https://token.actions.githubusercontent.com";
+    const subject = (n: number) => `repo:contoso/app:environment:dev:job_workflow_ref:contoso/app/.github/workflows/migrate-${n}.yml@refs/heads/main`;
+
+    it("a CI identity trusts exactly the GitHub subjects it is given, from GitHub's issuer, and no ServiceAccount", async () => {
+        const { mocks, result } = await build({ serviceAccount: undefined, github: [{ name: "github-deploy-dev", subject: subject(1) }] });
+        expect(mocks.ofType(FIC).map(c => [c.inputs.federatedIdentityCredentialResourceName, c.inputs.issuer, c.inputs.subject]))
+            .to.deep.equal([["github-deploy-dev", GITHUB, subject(1)]]);
+        expect(await promiseOf(result.subject)).to.equal(undefined);
+    });
+
+    it("ServiceAccount and GitHub credentials on one identity are written one after another, in one chain", async () => {
+        const { mocks } = await build({ github: [{ name: "github-migrate", subject: subject(1) }] }, type => (type === FIC ? 40 : 0));
+        const [kubernetes, github] = ["orders-identity-federation", "orders-identity-github"].map(n => mocks.named(FIC, n));
+        expect(github.requestedAt).to.be.at.least(kubernetes.createdAt);
+    });
+
+    it("more than Azure's 20 federated credentials on one identity are refused before anything is created", async () => {
+        const github = Array.from({ length: 20 }, (_, i) => ({ name: `github-${i}`, subject: subject(i) }));
+        let error: unknown;
+        try {
+            await build({ github });
+        } catch (e) {
+            error = e;
+        }
+        expect(String(error)).to.contain("21 federated credentials on one identity; Azure allows at most 20");
+    });
+
+    it("a role can carry an ABAC condition and a description (CI's delegated role assignment rights)", async () => {
+        const condition = "((!(ActionMatches{'Microsoft.Authorization/roleAssignments/write'})))";
+        const { mocks } = await build({ roleAssignments: [{ scope: "/subscriptions/s/resourceGroups/rg", roleDefinitionId: "f58310d9-a9f6-439a-9e8d-f62e7b41a168", condition, description: "why" }] });
+        expect(mocks.ofType("azure-native:authorization:RoleAssignment")[0].inputs).to.include({ condition, conditionVersion: "2.0", description: "why" });
     });
 });

@@ -1,0 +1,207 @@
+// The apps a stack runs: each gets its own identity, federated credential, PostgreSQL role, database and workload.
+import { allowedAppRolesText, isAllowedAppRole } from "../lib/programRoles";
+import { ConfigError, Problems, unknownKeyMessage } from "./errors";
+import { PROJECT } from "./naming";
+import { Reader } from "./reader";
+import { GUID, imageRepository, isDns1123Label, isDns1123Subdomain, isPgIdentifier, isPinnedImage, RESERVED_DATABASES } from "./rules";
+
+/** An extra Azure role the app's identity gets, on exactly one resource. */
+export interface AppRoleAssignment {
+    /** ARM id of the single resource the role applies to (a Key Vault, a storage account, …). */
+    scope: string;
+    /** Role definition GUID (e.g. Key Vault Secrets User) or its full ARM id. */
+    roleDefinitionId: string;
+}
+
+/** One application: it gets its own identity, federated credential, PostgreSQL role, database and workload. */
+export interface AppSettings {
+    name: string;
+    namespace: string;
+    serviceAccount: string;
+    database: string;
+    /** A prebuilt image implementing the app contract; undefined = build app/ and push it to the stack's registry. */
+    image?: string;
+    replicas: number;
+    roleAssignments: AppRoleAssignment[];
+}
+
+/** What a stack without apps is told: apps are declared per stack, in its own stack file. */
+function noAppsMessage(stack: string): string {
+    return `a stack runs at least one app, declared in the stack file Pulumi.${stack}.yaml (Pulumi.yaml cannot declare `
+        + `a list of objects):\n      config:\n        ${PROJECT}:apps:\n          - name: demo\n`
+        + `    or run \`pulumi config set --path 'apps[0].name' demo --stack ${stack}\` (README, "Config reference", lists an app's fields)`;
+}
+
+const APP_KEYS = ["name", "namespace", "serviceAccount", "database", "image", "replicas", "roleAssignments"];
+
+export function parseApps(r: Reader, problems: Problems, stack: string): AppSettings[] {
+    const value = r.isSet("apps") ? r.json("apps") : undefined;
+    if (value === undefined || (Array.isArray(value) && value.length === 0)) {
+        throw new ConfigError("apps", value, noAppsMessage(stack));
+    }
+    if (!Array.isArray(value)) {
+        throw new ConfigError("apps", value, "must be a list of apps, each with at least a name");
+    }
+    /** Each app, or undefined where its problems are recorded (parseConfig then throws). */
+    const apps = value.map((item, i) => problems.check(() => parseApp(item, `apps[${i}]`)));
+    // Apps may share a namespace (it is created once). What must stay unique: the name (it names the identity and
+    // the PostgreSQL role), the database, and the ServiceAccount within a namespace — the federated credential
+    // trusts system:serviceaccount:<namespace>:<serviceAccount>, so two apps there would share one subject and
+    // each could sign in as the other.
+    const claims: [string, (app: AppSettings) => string, string, string][] = [
+        ["name", app => app.name, "name", "every app needs its own name"],
+        ["database", app => app.database, "database", "every app needs its own database"],
+        ["serviceAccount", app => `${app.namespace}/${app.serviceAccount}`, "serviceAccount",
+            "apps may share a namespace but not a ServiceAccount in it: both identities would trust the one subject "
+            + "system:serviceaccount:<namespace>:<serviceAccount>, so each app could sign in as the other"],
+    ];
+    for (const [field, claimOf, shownField, allowed] of claims) {
+        const seen = new Map<string, number>();
+        apps.forEach((app, i) => {
+            if (!app) {
+                return;
+            }
+            const claim = claimOf(app);
+            const previous = seen.get(claim);
+            if (previous !== undefined) {
+                problems.add(`apps[${i}].${shownField}`, app[field as keyof AppSettings],
+                    `already used by apps[${previous}]${field === "serviceAccount" ? ` in namespace ${app.namespace}` : ""}; ${allowed}`);
+            } else {
+                seen.set(claim, i);
+            }
+        });
+    }
+    return apps as AppSettings[]; // undefined entries only alongside recorded problems
+}
+
+function parseApp(item: unknown, key: string): AppSettings {
+    if (typeof item !== "object" || item === null || Array.isArray(item)) {
+        throw new ConfigError(key, item, "must be an object with at least a name");
+    }
+    const obj = item as Record<string, unknown>;
+    const problems = new Problems();
+    for (const unknownKey of Object.keys(obj).filter(k => !APP_KEYS.includes(k))) {
+        problems.add(`${key}.${unknownKey}`, obj[unknownKey], `${unknownKeyMessage(unknownKey, APP_KEYS, "an app setting")}; allowed: ${APP_KEYS.join(", ")}`);
+    }
+    const str = (field: string, fallback?: string): string => {
+        const v = obj[field] ?? fallback;
+        if (typeof v !== "string") {
+            throw new ConfigError(`${key}.${field}`, v, "must be a string");
+        }
+        return v;
+    };
+    const field = <T>(rule: () => T): T => problems.check(rule) as T;
+
+    const name = field(() => {
+        const n = str("name");
+        // 24 keeps the identity (= PostgreSQL role) name "id-<prefix ≤10>-<stack ≤12>-<name ≤24>" within 63 bytes.
+        if (!isDns1123Label(n) || n.length > 24) {
+            throw new ConfigError(`${key}.name`, n, "must be a DNS-1123 label of at most 24 characters (lower-case letters, digits, '-'; starts and ends alphanumeric)");
+        }
+        return n;
+    });
+    // namespace, serviceAccount and database default from the name: with a bad name, report only the name.
+    const derived = <T>(fieldName: string, rule: () => T): T => (obj[fieldName] === undefined && name === undefined ? undefined as T : field(rule));
+    const namespace = derived("namespace", () => {
+        const ns = str("namespace", name);
+        if (!isDns1123Label(ns)) {
+            throw new ConfigError(`${key}.namespace`, ns, "must be a DNS-1123 label (lower-case letters, digits, '-'; at most 63 characters; starts and ends alphanumeric)");
+        }
+        if (ns.startsWith("kube-") || ns === "default") {
+            throw new ConfigError(`${key}.namespace`, ns, "kube-* and default are reserved: give the app a namespace of its own");
+        }
+        return ns;
+    });
+    const serviceAccount = derived("serviceAccount", () => {
+        const sa = str("serviceAccount", name);
+        if (!isDns1123Subdomain(sa)) {
+            throw new ConfigError(`${key}.serviceAccount`, sa, "must be a DNS-1123 subdomain (lower-case letters, digits, '-', '.'; at most 253 characters)");
+        }
+        return sa;
+    });
+    const database = derived("database", () => {
+        const db = str("database", name.replace(/-/g, "_"));
+        if (!isPgIdentifier(db)) {
+            throw new ConfigError(`${key}.database`, db, "must be a PostgreSQL identifier: lower-case letters, digits and '_', starting with a letter or '_', at most 63 characters");
+        }
+        if (RESERVED_DATABASES.includes(db)) {
+            throw new ConfigError(`${key}.database`, db, `is reserved (${RESERVED_DATABASES.join(", ")}); give the app a database of its own`);
+        }
+        return db;
+    });
+    // Without an image of its own the app runs the image the stack builds from app/.
+    const image = field(() => {
+        const img = obj.image === undefined ? undefined : str("image");
+        if (img !== undefined && !isPinnedImage(img)) {
+            throw new ConfigError(`${key}.image`, img, "must be an image pinned by tag or digest (registry/repo:tag or repo@sha256:…), never untagged or :latest");
+        }
+        // Registries refuse a repository path with upper case ("repository name must be lowercase"); host and tag may have it.
+        if (img !== undefined && /[A-Z]/.test(imageRepository(img))) {
+            throw new ConfigError(`${key}.image`, img, `its repository path "${imageRepository(img)}" must be lower case `
+                + `(only the registry host and the tag may have capitals): use "${img.replace(imageRepository(img), imageRepository(img).toLowerCase())}"`);
+        }
+        return img;
+    });
+    const replicas = field(() => {
+        const n = obj.replicas ?? 1;
+        if (typeof n !== "number" || !Number.isInteger(n) || n < 1 || n > 50) {
+            throw new ConfigError(`${key}.replicas`, n, "must be an integer from 1 to 50");
+        }
+        return n;
+    });
+    const roleAssignments = field(() => parseRoleAssignments(obj.roleAssignments ?? [], `${key}.roleAssignments`));
+    if (problems.errors.length > 0) {
+        throw new ConfigError(problems.errors, "");
+    }
+    return { name, namespace, serviceAccount, database, image, replicas, roleAssignments };
+}
+
+function parseRoleAssignments(value: unknown, key: string): AppRoleAssignment[] {
+    if (!Array.isArray(value)) {
+        throw new ConfigError(key, value, "must be a list of {scope, roleDefinitionId}");
+    }
+    return value.map((item, i) => {
+        const itemKey = `${key}[${i}]`;
+        const obj = (typeof item === "object" && item !== null ? item : {}) as Record<string, unknown>;
+        const { scope, roleDefinitionId } = obj;
+        // Least privilege: one specific resource, never a subscription or a whole resource group.
+        if (typeof scope !== "string" || !/^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/[^/]+\/[^/]+\/[^/]+/i.test(scope)) {
+            throw new ConfigError(`${itemKey}.scope`, scope, "must be the ARM id of one resource (/subscriptions/…/resourceGroups/…/providers/…); subscription- or resource-group-wide grants are refused");
+        }
+        if (typeof roleDefinitionId !== "string"
+            || !(GUID.test(roleDefinitionId) || /^\/subscriptions\/[^/]+\/providers\/Microsoft\.Authorization\/roleDefinitions\/[0-9a-f-]{36}$/i.test(roleDefinitionId))) {
+            throw new ConfigError(`${itemKey}.roleDefinitionId`, roleDefinitionId, "must be a role definition GUID or /subscriptions/<id>/providers/Microsoft.Authorization/roleDefinitions/<GUID>");
+        }
+        // D5: the deploy identities may delegate only the roles lib/programRoles.ts lists; anything else
+        // would fail halfway through a CI deploy with AuthorizationFailed.
+        if (!isAllowedAppRole(roleDefinitionId)) {
+            throw new ConfigError(`${itemKey}.roleDefinitionId`, roleDefinitionId, `must be one of the roles the deploy identities may assign: ${allowedAppRolesText()}`);
+        }
+        return { scope, roleDefinitionId };
+    });
+}
+
+/**
+ * Rules that join apps with stack-wide settings: with workloadHighAvailability every app runs ≥ 2 replicas; a stack
+ * bootstrap/ made (createResourceGroup false) is deployed by an identity that may delegate roles only inside the
+ * stack's own resource group (bootstrap/grants.ts), so an app role elsewhere would fail mid-deploy.
+ */
+export function checkAppsAgainstStack(apps: readonly (AppSettings | undefined)[], problems: Problems, stack: {
+    workloadHighAvailability?: boolean; createResourceGroup?: boolean; resourceGroup?: string;
+}): void {
+    apps.forEach((app, i) => {
+        if (app && stack.workloadHighAvailability && app.replicas < 2) {
+            problems.add(`apps[${i}].replicas`, app.replicas,
+                "workloadHighAvailability needs at least 2 replicas per app (a PodDisruptionBudget with one replica blocks every node drain)");
+        }
+        if (app && stack.createResourceGroup === false && stack.resourceGroup !== undefined) {
+            const group = `/resourceGroups/${stack.resourceGroup}/`;
+            app.roleAssignments.forEach((assignment, j) => {
+                if (!assignment.scope.toLowerCase().includes(group.toLowerCase())) {
+                    problems.add(`apps[${i}].roleAssignments[${j}].scope`, assignment.scope, `must be a resource in the stack's own resource group `
+                        + `(…${group}…): the deploy identity of a CI-deployed stack may assign roles only there (bootstrap/grants.ts)`);
+                }
+            });
+        }
+    });
+}
