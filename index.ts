@@ -6,6 +6,7 @@ import * as resources from "@pulumi/azure-native/resources";
 import { loadConfig, PROJECT, resourceNames } from "./config";
 import { AksCluster } from "./components/aksCluster";
 import { AppImage } from "./components/appImage";
+import { KeyVault } from "./components/keyVault";
 import { AppNamespace } from "./components/appNamespace";
 import { APP_PORT, AppWorkload } from "./components/appWorkload";
 import { LogAnalytics } from "./components/logAnalytics";
@@ -13,6 +14,8 @@ import { PostgresRole } from "./components/postgresRole";
 import { PostgresServer } from "./components/postgresServer";
 import { WorkloadIdentity } from "./components/workloadIdentity";
 import { adminMismatch } from "./lib/deployerCheck";
+import { extraSubjectsForIdentity } from "./lib/federatedSubjects";
+import { existingSecretId, secretReaderAssignments } from "./lib/keyVaultNames";
 import { psqlHint } from "./lib/psqlHint";
 
 export = async () => {
@@ -36,6 +39,9 @@ export = async () => {
         clusterAdmins: config.deployers, logAnalyticsWorkspaceId: logs?.workspaceId });
     const postgres = new PostgresServer("postgres", { ...scope, ...config.postgres, serverNamePrefix: names.postgresServerPrefix,
         tenantId, clusterEgressIp: cluster.egressIp, protect: config.protectData, logAnalyticsWorkspaceId: logs?.workspaceId });
+    const vault = new KeyVault("keyvault", { ...scope, ...config.keyVault, vaultNamePrefix: names.keyVaultPrefix, tenantId,
+        protect: config.protectData });
+    const secretSource = { resourceGroupName: scope.resourceGroupName, vaultName: vault.name, generatedSecretIds: vault.generatedSecretIds };
     // Built only when some app runs the image from app/ rather than one of its own.
     const builtImage = config.apps.some(app => app.image === undefined)
         ? new AppImage("app-image", { ...scope, ...config.registry, registryNamePrefix: names.registryPrefix, contextDir: "app",
@@ -47,15 +53,20 @@ export = async () => {
             formerOwner: config.apps.find(app => app.namespace === namespace)!.name }, { providers: [cluster.provider] })]));
 
     const apps = config.apps.map(app => {
+        // Each listed secret must exist (or be one the stack makes); the identity reads those secrets and no others.
+        const secretIds = app.secrets.map(secret => existingSecretId(vault, secretSource, secret, `apps[${app.name}].secrets`));
+        const extra = extraSubjectsForIdentity(app.extraSubjects);
         const identity = new WorkloadIdentity(`${app.name}-identity`, { ...scope, identityName: names.appIdentity(app.name),
-            serviceAccount: { namespace: app.namespace, name: app.serviceAccount, issuers: [cluster.oidcIssuerUrl] }, subscriptionId,
-            roleAssignments: app.roleAssignments });
+            serviceAccount: { namespace: app.namespace, name: app.serviceAccount, issuers: [cluster.oidcIssuerUrl, ...extra.issuers] },
+            github: extra.github, subscriptionId, roleAssignments: [...app.roleAssignments, ...secretReaderAssignments(secretIds)] });
         const role = new PostgresRole(`${app.name}-postgres`, { host: postgres.fqdn, port: postgres.port, adminLogin: postgres.adminLogin,
             roleName: identity.name, principalId: identity.principalId, databaseName: app.database, protect: config.protectData });
         const workload = new AppWorkload(`${app.name}-workload`, { appName: app.name, namespace: namespaces.get(app.namespace)!.name,
             serviceAccountName: app.serviceAccount, clientId: identity.clientId, tenantId: identity.tenantId,
             image: app.image ?? builtImage!.imageRef, replicas: app.replicas, highAvailability: config.workloadHighAvailability,
-            pgHost: postgres.fqdn, pgPort: postgres.port, pgUser: role.roleName, pgDatabase: role.databaseName }, { providers: [cluster.provider] });
+            pgHost: postgres.fqdn, pgPort: postgres.port, pgUser: role.roleName, pgDatabase: role.databaseName,
+            secrets: app.secrets.length > 0 ? { keyVaultName: vault.name, secretNames: app.secrets, envFromSecrets: app.envFromSecrets } : undefined,
+        }, { providers: [cluster.provider], dependsOn: app.secrets.length > 0 ? [identity] : [] }); // pods mount secrets once the grants exist
         return [app.name, { clientId: identity.clientId, principalId: identity.principalId, role: role.roleName,
             database: role.databaseName, namespace: app.namespace, serviceAccount: app.serviceAccount, subject: identity.subject,
             checkJob: workload.checkJobName, psql: pulumi.all([postgres.fqdn, postgres.port, postgres.adminLogin, role.roleName])
@@ -65,6 +76,6 @@ export = async () => {
     return {
         resourceGroupName: resourceGroup.name, clusterName: cluster.name, oidcIssuerUrl: cluster.oidcIssuerUrl,
         clusterEgressIp: cluster.egressIp, kubeconfig: cluster.kubeconfig, postgresFqdn: postgres.fqdn,
-        postgresAdminLogin: postgres.adminLogin, appImage: builtImage?.imageRef, appOutputs: Object.fromEntries(apps),
+        postgresAdminLogin: postgres.adminLogin, keyVaultName: vault.name, appImage: builtImage?.imageRef, appOutputs: Object.fromEntries(apps),
     };
 };

@@ -6,11 +6,13 @@ import * as pulumi from "@pulumi/pulumi";
 import type { AksClusterSettings } from "../components/aksCluster";
 import { ACR_SKUS, type AppImageSettings } from "../components/appImage";
 import type { LogAnalyticsSettings } from "../components/logAnalytics";
+import type { KeyVaultSettings } from "../components/keyVault";
 import type { PostgresServerSettings } from "../components/postgresServer";
 import { ENTRA_PRINCIPAL_TYPES, type EntraPrincipal } from "../lib/azureScope";
 import { readAks } from "./aks";
 import { type AppSettings, checkAppsAgainstStack, parseApps } from "./apps";
 import { ConfigError, parseForMessage, Problems, unknownKeyMessage } from "./errors";
+import { readKeyVault, readSecretsProvider } from "./keyVault";
 import { PROJECT, resourceNames, STACK_NAME } from "./naming";
 import { readPostgres } from "./postgres";
 import { deepFreeze, Reader } from "./reader";
@@ -37,6 +39,8 @@ export interface StackConfig {
     /** Container Insights and diagnostic settings to a Log Analytics workspace; undefined = none. */
     monitoring?: LogAnalyticsSettings;
     postgres: PostgresServerSettings;
+    /** The stack's Key Vault: apps' `secrets` are read from it through the cluster's secrets provider add-on. */
+    keyVault: KeyVaultSettings;
     /** The registry the app image is pushed to (only created when an app has no image of its own). */
     registry: AppImageSettings;
     /** Protect the PostgreSQL server and every app database from `pulumi destroy` and replacement, and lock the server. */
@@ -84,9 +88,10 @@ export function parseConfig(raw: Readonly<Record<string, string>>, stack: string
         createResourceGroup,
         // Not declared in Pulumi.yaml (Pulumi's config types have no object): absent means none.
         deployers: v(() => parseDeployers(r.isSet("deployers") ? r.json("deployers") : [])),
-        aks: readAks(r, problems),
+        aks: { ...readAks(r, problems), keyVaultSecretsProvider: readSecretsProvider(r, problems) },
         monitoring: monitoringEnabled ? monitoring : undefined,
         postgres,
+        keyVault: readKeyVault(r, problems),
         registry: { sku: v(() => r.oneOf("acrSku", ACR_SKUS)) },
         protectData: v(() => r.boolean("protectData")),
         workloadHighAvailability,

@@ -34,7 +34,22 @@ export const PROGRAM_ROLES: readonly ProgramRole[] = Object.freeze([
         scopeType: "Microsoft.ContainerRegistry/registries", principalType: "ServicePrincipal",
         purpose: "the cluster's kubelet identity pulls the app image",
     },
+    {
+        roleId: BUILTIN_ROLES.keyVaultSecretsUser, roleName: "Key Vault Secrets User",
+        scopeType: "Microsoft.KeyVault/vaults/secrets", principalType: "ServicePrincipal",
+        purpose: "an app's identity reads one secret it lists (apps[].secrets), on that secret's own scope, never the vault",
+    },
 ]);
+
+/**
+ * Whether an ARM id is a resource of type `scopeType` (`Microsoft.KeyVault/vaults/secrets` matches
+ * `…/providers/Microsoft.KeyVault/vaults/<vault>/secrets/<secret>`), or something below one.
+ */
+export function isScopeOfType(scope: string, scopeType: string): boolean {
+    const [namespace, ...types] = scopeType.split("/");
+    const path = types.map(t => `${t}/[^/]+`).join("/");
+    return new RegExp(`/providers/${namespace}/${path}(/|$)`, "i").test(scope);
+}
 
 /**
  * Extra roles an app's identity may get (config `apps[].roleAssignments`), each on one resource. Kept to data-plane

@@ -8,7 +8,7 @@ import { expect } from "chai";
 import * as fs from "fs";
 import * as yaml from "js-yaml";
 import { BUILTIN_ROLES } from "../lib/azureRoles";
-import { ALLOWED_APP_ROLES, isAllowedAppRole, PROGRAM_ROLES, roleGuid } from "../lib/programRoles";
+import { ALLOWED_APP_ROLES, isAllowedAppRole, isScopeOfType, PROGRAM_ROLES, roleGuid } from "../lib/programRoles";
 import { BOOTSTRAP_PROJECT } from "../bootstrap/config";
 import { AzureMocks, SUBSCRIPTION_ID } from "./mocks";
 import { freshProjectModules, ROOT, runProgram, stackConfig, underMocks } from "./harness";
@@ -141,6 +141,10 @@ const ARM_TYPE: Record<string, string> = {
     "azure-native:insights:DataCollectionRuleAssociation": "Microsoft.Insights/dataCollectionRuleAssociations",
     "azure-native:authorization:RoleAssignment": "Microsoft.Authorization/roleAssignments",
     "azure-native:authorization:ManagementLockByScope": "Microsoft.Authorization/locks",
+    "azure-native:keyvault:Vault": "Microsoft.KeyVault/vaults",
+    "azure-native:keyvault:Secret": "Microsoft.KeyVault/vaults/secrets",
+    "azure-native:network:PrivateEndpoint": "Microsoft.Network/privateEndpoints",
+    "azure-native:network:PrivateDnsZoneGroup": "Microsoft.Network/privateEndpoints/privateDnsZoneGroups",
 };
 
 const GROUP = (inputs: Record<string, any>) => `/subscriptions/${SUBSCRIPTION_ID}/resourceGroups/${inputs.resourceGroupName}`;
@@ -149,6 +153,10 @@ const INVOKES: Record<string, ((inputs: Record<string, any>) => { action: string
     "azure-native:authorization:getClientConfig": null,
     "azure-native:authorization:getClientToken": null,
     "azure-native:resources:getResourceGroup": i => ({ action: "Microsoft.Resources/subscriptions/resourceGroups/read", scope: GROUP(i) }),
+    "azure-native:keyvault:getSecret": i => ({
+        action: "Microsoft.KeyVault/vaults/secrets/read",
+        scope: `${GROUP(i)}/providers/Microsoft.KeyVault/vaults/${i.vaultName}/secrets/${i.secretName}`,
+    }),
     "azure-native:containerservice:listManagedClusterUserCredentials": i => ({
         action: "Microsoft.ContainerService/managedClusters/listClusterUserCredential/action",
         scope: `${GROUP(i)}/providers/Microsoft.ContainerService/managedClusters/${i.resourceName}`,
@@ -302,7 +310,7 @@ describe("permissions: each deploy identity can do what its stack's program asks
             for (const a of programs[stack].ofType("azure-native:authorization:RoleAssignment")) {
                 const guid = roleGuid(a.inputs.roleDefinitionId);
                 const entry = listed.find(r => r.roleId === guid && r.principalType === a.inputs.principalType
-                    && new RegExp(`/providers/${r.scopeType}/[^/]+(/|$)`, "i").test(a.inputs.scope));
+                    && isScopeOfType(a.inputs.scope, r.scopeType));
                 expect(entry, `${a.name}: ${guid} to a ${a.inputs.principalType} on ${a.inputs.scope}`).to.not.equal(undefined);
             }
         });
