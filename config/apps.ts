@@ -180,7 +180,7 @@ function parseApp(item: unknown, key: string): AppSettings {
     const extraSubjects = field(() => parseExtraSubjects(obj.extraSubjects ?? [], `${key}.extraSubjects`));
     if (extraSubjects !== undefined && namespace !== undefined && serviceAccount !== undefined) {
         for (const problem of extraSubjectProblems(extraSubjects, `system:serviceaccount:${namespace}:${serviceAccount}`)) {
-            problems.add(`${key}.extraSubjects`, undefined, problem);
+            problems.add(`${key}.extraSubjects`, obj.extraSubjects, problem);
         }
     }
     if (problems.errors.length > 0) {
