@@ -10,12 +10,13 @@ import { KeyVault } from "./components/keyVault";
 import { AppNamespace } from "./components/appNamespace";
 import { APP_PORT, AppWorkload } from "./components/appWorkload";
 import { LogAnalytics } from "./components/logAnalytics";
+import { Network, postgresPrivateDnsZoneName } from "./components/network";
 import { PostgresRole } from "./components/postgresRole";
 import { PostgresServer } from "./components/postgresServer";
 import { WorkloadIdentity } from "./components/workloadIdentity";
 import { adminMismatch } from "./lib/deployerCheck";
 import { extraSubjectsForIdentity } from "./lib/federatedSubjects";
-import { existingSecretId, secretReaderAssignments } from "./lib/keyVaultNames";
+import { secretReadGrants } from "./lib/keyVaultNames";
 import { psqlHint } from "./lib/psqlHint";
 
 export = async () => {
@@ -35,30 +36,41 @@ export = async () => {
     const scope = { resourceGroupName: resourceGroup.name, location: resourceGroup.location, tags };
 
     const logs = config.monitoring && new LogAnalytics("logs", { ...scope, ...config.monitoring, workspaceName: names.logAnalytics });
+    // A private stack's VNet (or a platform team's subnets) and private DNS zones; a public one has none.
+    const { mode, ...networkSettings } = config.network;
+    const net = mode === "private"
+        ? new Network("network", { ...scope, ...networkSettings, virtualNetworkName: names.virtualNetwork,
+            postgresPrivateDnsZoneName: postgresPrivateDnsZoneName(names.postgresServerPrefix) })
+        : undefined;
+    const plan = config.network.addressPlan;
     const cluster = new AksCluster("aks", { ...scope, ...config.aks, clusterName: names.cluster, tenantId, subscriptionId,
-        clusterAdmins: config.deployers, logAnalyticsWorkspaceId: logs?.workspaceId });
+        clusterAdmins: config.deployers, logAnalyticsWorkspaceId: logs?.workspaceId,
+        network: net && { nodesSubnetId: net.aksNodesSubnetId, podCidr: plan.pods, serviceCidr: plan.services,
+            dnsServiceIp: plan.dnsServiceIp, grantSubnetAccess: !config.network.existingSubnets } });
     const postgres = new PostgresServer("postgres", { ...scope, ...config.postgres, serverNamePrefix: names.postgresServerPrefix,
-        tenantId, clusterEgressIp: cluster.egressIp, protect: config.protectData, logAnalyticsWorkspaceId: logs?.workspaceId });
+        tenantId, protect: config.protectData, logAnalyticsWorkspaceId: logs?.workspaceId,
+        ...(net
+            ? { privateNetwork: { delegatedSubnetId: net.postgresSubnetId, privateDnsZoneId: net.postgresPrivateDnsZoneId } }
+            : { clusterEgressIp: cluster.egressIp }) });
     const vault = new KeyVault("keyvault", { ...scope, ...config.keyVault, vaultNamePrefix: names.keyVaultPrefix, tenantId,
-        protect: config.protectData });
-    const secretSource = { resourceGroupName: scope.resourceGroupName, vaultName: vault.name, generatedSecretIds: vault.generatedSecretIds };
+        protect: config.protectData, privateNetwork: net && { privateEndpointsSubnetId: net.privateEndpointsSubnetId, privateDnsZoneId: net.keyVaultPrivateDnsZoneId } });
     // Built only when some app runs the image from app/ rather than one of its own.
     const builtImage = config.apps.some(app => app.image === undefined)
         ? new AppImage("app-image", { ...scope, ...config.registry, registryNamePrefix: names.registryPrefix, contextDir: "app",
-            repository: "aks-pg-passwordless-app", tenantId, subscriptionId, pushers: config.deployers, kubeletObjectId: cluster.kubeletObjectId })
+            repository: "aks-pg-passwordless-app", tenantId, subscriptionId, pushers: config.deployers, kubeletObjectId: cluster.kubeletObjectId,
+            privateNetwork: net && { privateEndpointsSubnetId: net.privateEndpointsSubnetId, privateDnsZoneId: net.registryPrivateDnsZoneId } })
         : undefined;
-    // Each namespace once, however many apps share it.
+    // Each namespace once, however many apps share it; a private server is reachable on 5432 in its subnet only.
     const namespaces = new Map([...new Set(config.apps.map(app => app.namespace))].map(namespace => [namespace,
         new AppNamespace(`${namespace}-namespace`, { namespace, appPort: APP_PORT,
-            formerOwner: config.apps.find(app => app.namespace === namespace)!.name }, { providers: [cluster.provider] })]));
+            formerOwner: config.apps.find(app => app.namespace === namespace)!.name,
+            postgresCidrs: net ? [plan.postgres] : undefined }, { providers: [cluster.provider] })]));
 
     const apps = config.apps.map(app => {
-        // Each listed secret must exist (or be one the stack makes); the identity reads those secrets and no others.
-        const secretIds = app.secrets.map(secret => existingSecretId(vault, secretSource, secret, `apps[${app.name}].secrets`));
         const extra = extraSubjectsForIdentity(app.extraSubjects);
         const identity = new WorkloadIdentity(`${app.name}-identity`, { ...scope, identityName: names.appIdentity(app.name),
             serviceAccount: { namespace: app.namespace, name: app.serviceAccount, issuers: [cluster.oidcIssuerUrl, ...extra.issuers] },
-            github: extra.github, subscriptionId, roleAssignments: [...app.roleAssignments, ...secretReaderAssignments(secretIds)] });
+            github: extra.github, subscriptionId, roleAssignments: [...app.roleAssignments, ...secretReadGrants(vault, app.name, app.secrets)] });
         const role = new PostgresRole(`${app.name}-postgres`, { host: postgres.fqdn, port: postgres.port, adminLogin: postgres.adminLogin,
             roleName: identity.name, principalId: identity.principalId, databaseName: app.database, protect: config.protectData });
         const workload = new AppWorkload(`${app.name}-workload`, { appName: app.name, namespace: namespaces.get(app.namespace)!.name,
@@ -66,7 +78,7 @@ export = async () => {
             image: app.image ?? builtImage!.imageRef, replicas: app.replicas, highAvailability: config.workloadHighAvailability,
             pgHost: postgres.fqdn, pgPort: postgres.port, pgUser: role.roleName, pgDatabase: role.databaseName,
             secrets: app.secrets.length > 0 ? { keyVaultName: vault.name, secretNames: app.secrets, envFromSecrets: app.envFromSecrets } : undefined,
-        }, { providers: [cluster.provider], dependsOn: app.secrets.length > 0 ? [identity] : [] }); // pods mount secrets once the grants exist
+        }, { providers: [cluster.provider], dependsOn: app.secrets.length > 0 ? [identity] : [] }); // secrets mount once granted
         return [app.name, { clientId: identity.clientId, principalId: identity.principalId, role: role.roleName,
             database: role.databaseName, namespace: app.namespace, serviceAccount: app.serviceAccount, subject: identity.subject,
             checkJob: workload.checkJobName, psql: pulumi.all([postgres.fqdn, postgres.port, postgres.adminLogin, role.roleName])

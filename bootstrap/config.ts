@@ -13,9 +13,9 @@ export interface BootstrapConfig {
     stacks: string[];
     /** The one stack pull requests preview (D2: dev only); it gets the `preview-<stack>` identity. */
     previewStack: string;
-    /** Blob container holding Pulumi state, if the azblob backend is used. */
-    stateContainerId?: string;
-    /** Key Vault holding the state-secrets key, if the azurekeyvault secrets provider is used. */
+    /** Storage account holding each stack's state in its own container (`pulumi-state-<stack>`), if the azblob backend is used. */
+    stateAccountId?: string;
+    /** Key Vault holding each stack's own state-secrets key (`pulumi-<stack>`), if the azurekeyvault secrets provider is used. */
     secretsKeyVaultId?: string;
 }
 
@@ -33,14 +33,19 @@ export function parseBootstrapConfig(get: RawGetter): Readonly<BootstrapConfig> 
     if (!stacks.includes(previewStack)) {
         throw r.error("previewStack", previewStack, `must be one of stacks (${stacks.join(", ")})`);
     }
+    // The single shared state container is gone (D2): a grant on it reached every stack's state.
+    const shared = get("stateContainerId");
+    if (shared !== undefined && shared !== "") {
+        throw r.error("stateContainerId", shared, "is replaced by stateAccountId: each stack's state now lives in its own container pulumi-state-<stack> of that account (README, \"Set up CI\"); unset stateContainerId");
+    }
     return Object.freeze({
         location: r.string("location", /^[a-z][a-z0-9]+$/, "must be an Azure region name such as westeurope"),
         namePrefix: r.string("namePrefix", /^[a-z][a-z0-9]{1,9}$/, "must be the main program's namePrefix: 2-10 lower-case letters or digits"),
         githubRepository: r.string("githubRepository", /^[A-Za-z0-9-]{1,39}\/[A-Za-z0-9._-]{1,100}$/, "must be owner/repository, e.g. contoso/aks-pg-passwordless"),
         stacks,
         previewStack,
-        stateContainerId: r.optionalString("stateContainerId", /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.Storage\/storageAccounts\/[^/]+\/blobServices\/default\/containers\/[^/]+$/i,
-            "must be empty or a blob container's ARM id (…/storageAccounts/<account>/blobServices/default/containers/<container>)"),
+        stateAccountId: r.optionalString("stateAccountId", /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.Storage\/storageAccounts\/[a-z0-9]{3,24}$/i,
+            "must be empty or a storage account's ARM id (…/providers/Microsoft.Storage/storageAccounts/<account>); each stack's state goes in its own container pulumi-state-<stack>"),
         secretsKeyVaultId: r.optionalString("secretsKeyVaultId", /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.KeyVault\/vaults\/[^/]+$/i,
             "must be empty or a Key Vault's ARM id"),
     });

@@ -1,5 +1,6 @@
 // The repository side of D3, from the same module as bootstrap's federated credentials: the OIDC subject template,
-// one environment per stack deployable from main only, and pull-request.yml's call of the pinned preview workflow.
+// one environment per stack (and `<stack>-preview` for the gated stacks, D2) deployable from main only, and
+// pull-request.yml's call of the pinned preview workflow.
 //
 //   npx ts-node bootstrap/githubSetup.ts <owner>/<repository> [stack ...]            # prints the gh commands
 //   npx ts-node bootstrap/githubSetup.ts <owner>/<repository> [stack ...] --write    # also points pull-request.yml at it
@@ -7,18 +8,21 @@
 // It prints rather than runs, so the commands can be reviewed (and are tested offline in tests/workflows.test.ts).
 import * as fs from "fs";
 import * as path from "path";
-import { deployEnvironment, MAIN_REF, PREVIEW_WORKFLOW, previewWorkflowUses, subjectCustomization } from "./githubSubjects";
+import { deployEnvironment, gatedPreviewEnvironment, gatedStacks, MAIN_REF, PREVIEW_WORKFLOW, previewWorkflowUses, subjectCustomization } from "./githubSubjects";
 
 const shellQuote = (s: string) => `'${s.replace(/'/g, "'\\''")}'`;
 
 /** `gh api` commands that make GitHub mint the subjects bootstrap's credentials trust. */
-export function setupCommands(repository: string, stacks: readonly string[]): string[] {
+export function setupCommands(repository: string, stacks: readonly string[], previewStack = "dev"): string[] {
     const api = `repos/${repository}`;
     const branch = MAIN_REF.replace("refs/heads/", "");
+    const gated = gatedStacks(stacks, previewStack);
+    // A gated stack's preview environment comes first: its job runs before the stack's own (approval) environment's.
+    const environments = stacks.flatMap(stack => gated.includes(stack) ? [gatedPreviewEnvironment(stack), deployEnvironment(stack)] : [deployEnvironment(stack)]);
     return [
         `gh api -X PUT ${api}/actions/oidc/customization/sub --input - <<< ${shellQuote(JSON.stringify(subjectCustomization()))}`,
-        ...stacks.flatMap(stack => {
-            const env = encodeURIComponent(deployEnvironment(stack));
+        ...environments.flatMap(name => {
+            const env = encodeURIComponent(name);
             return [
                 `gh api -X PUT ${api}/environments/${env} --input - <<< ${shellQuote(JSON.stringify({ deployment_branch_policy: { protected_branches: false, custom_branch_policies: true } }))}`,
                 `gh api -X POST ${api}/environments/${env}/deployment-branch-policies -f name=${branch} -f type=branch`,

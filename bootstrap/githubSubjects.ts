@@ -52,7 +52,27 @@ export function deploySubject(repository: string, stack: string): string {
     return githubSubject(repository, { environment: deployEnvironment(stack) }, DEPLOY_WORKFLOW, MAIN_REF);
 }
 
-/** What `preview-<stack>` trusts: the preview workflow from main, run for a pull request. */
+/**
+ * The GitHub environment in which deploy.yml previews a gated stack (prod) after merge, before the stack's own
+ * environment asks for approval (D2: preview → approval → up). It has no reviewers — only the main-only branch rule —
+ * and its own subject, trusted by the read-only `preview-<stack>` identity: the preview runs the merged program with
+ * rights to read, never to change, so nothing runs with prod's deploy identity before a person has approved.
+ */
+export function gatedPreviewEnvironment(stack: string): string {
+    return `${stack}-preview`;
+}
+
+/** What `preview-<stack>` of a gated stack trusts: the stack's preview job of deploy.yml on main, in `<stack>-preview`. */
+export function gatedPreviewSubject(repository: string, stack: string): string {
+    return githubSubject(repository, { environment: gatedPreviewEnvironment(stack) }, DEPLOY_WORKFLOW, MAIN_REF);
+}
+
+/** The stacks deploy.yml gates (preview → approval → up): every stack but the one pull requests preview. */
+export function gatedStacks(stacks: readonly string[], previewStack: string): string[] {
+    return stacks.filter(stack => stack !== previewStack);
+}
+
+/** What `preview-<stack>` of the pull-request stack trusts: the preview workflow from main, run for a pull request. */
 export function previewSubject(repository: string): string {
     return githubSubject(repository, { event: "pull_request" }, PREVIEW_WORKFLOW, MAIN_REF);
 }
@@ -65,4 +85,9 @@ export function previewWorkflowUses(repository: string): string {
 /** The GitHub repository variable holding an identity's client id, e.g. AZURE_CLIENT_ID_DEPLOY_PROD. */
 export function clientIdVariable(kind: "deploy" | "preview", stack: string): string {
     return `AZURE_CLIENT_ID_${kind.toUpperCase()}_${stack.toUpperCase()}`;
+}
+
+/** The GitHub repository variable holding a stack's own state backend URL, e.g. PULUMI_BACKEND_URL_PROD. */
+export function backendUrlVariable(stack: string): string {
+    return `PULUMI_BACKEND_URL_${stack.toUpperCase()}`;
 }

@@ -1,5 +1,5 @@
-// One-time CI set-up (D3): per stack, a deploy identity GitHub Actions signs in as with OIDC, plus a read-only
-// preview identity for dev, and the stacks' resource groups they work in. Each identity has rights on its own
+// One-time CI set-up (D3): per stack, a deploy identity GitHub Actions signs in as with OIDC, plus read-only preview
+// identities (dev's for pull requests, prod's for the gated preview after merge), and the stacks' resource groups. Each identity has rights on its own
 // stack's group only. Run once per subscription by someone allowed to create roles and assign them.
 import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
@@ -11,7 +11,10 @@ import { type IdentityRoleAssignment, WorkloadIdentity } from "../components/wor
 import { loadBootstrapConfig } from "./config";
 import { DEPLOY_GRANTS, Grant, LOCK_WRITER_ACTIONS, PREVIEW_GRANTS } from "./grants";
 import { setupCommands } from "./githubSetup";
-import { clientIdVariable, deploySubject, previewSubject, previewWorkflowUses } from "./githubSubjects";
+import {
+    backendUrlVariable, clientIdVariable, deploySubject, gatedPreviewEnvironment, gatedPreviewSubject, gatedStacks, previewSubject, previewWorkflowUses,
+} from "./githubSubjects";
+import { backendUrl, resourceName, secretsKeyId, secretsProviderUrl, stateContainerId } from "./state";
 
 const config = loadBootstrapConfig();
 const client = authorization.getClientConfigOutput();
@@ -48,15 +51,16 @@ const lockWriter = new authorization.RoleDefinition("lock-writer", {
 const onGroup = (group: resources.ResourceGroup, grants: readonly Grant[]): IdentityRoleAssignment[] =>
     grants.map(g => ({ scope: group.id, roleDefinitionId: g.role === "lockWriter" ? lockWriter.id : g.role, condition: g.condition, description: g.description }));
 
-// The workflows mint a 2-hour user-delegation SAS for the state container with their Entra sign-in, which
-// takes Storage Blob Delegator on the account besides the data role on the container.
-const stateAccountId = config.stateContainerId?.replace(/\/blobServices\/default\/containers\/[^/]+$/i, "");
-const onState = (role: string): IdentityRoleAssignment[] => [
-    ...(config.stateContainerId ? [
-        { scope: config.stateContainerId, roleDefinitionId: role, description: "Pulumi state (azblob backend)" },
-        { scope: stateAccountId!, roleDefinitionId: ROLES.storageBlobDelegator, description: "User-delegation SAS for the Pulumi state container" },
+// Each stack's state and secrets key are its own (D2, bootstrap/state.ts): an identity's data roles are on its stack's
+// container and key only. The workflows mint a 2-hour user-delegation SAS for that container with their Entra sign-in,
+// which takes Storage Blob Delegator on the account (it reads no data: the SAS carries at most the signer's own data
+// rights, which are on its stack's container only).
+const onState = (stack: string, role: string): IdentityRoleAssignment[] => [
+    ...(config.stateAccountId ? [
+        { scope: stateContainerId(config.stateAccountId, stack), roleDefinitionId: role, description: `Pulumi state of ${stack} (its own container)` },
+        { scope: config.stateAccountId, roleDefinitionId: ROLES.storageBlobDelegator, description: `User-delegation SAS for ${stack}'s state container` },
     ] : []),
-    ...(config.secretsKeyVaultId ? [{ scope: config.secretsKeyVaultId, roleDefinitionId: ROLES.keyVaultCryptoUser, description: "Pulumi state secrets (azurekeyvault)" }] : []),
+    ...(config.secretsKeyVaultId ? [{ scope: secretsKeyId(config.secretsKeyVaultId, stack), roleDefinitionId: ROLES.keyVaultCryptoUser, description: `Pulumi state secrets of ${stack} (its own key)` }] : []),
 ];
 
 // `deploy-<stack>` trusts only its stack's job of deploy.yml on main, in the GitHub environment named after the stack.
@@ -69,35 +73,53 @@ const deploys = config.stacks.map(stack => [stack, new WorkloadIdentity(`deploy-
     identityName: `id-${config.namePrefix}-ci-deploy-${stack}`,
     github: [{ name: `github-deploy-${stack}`, subject: deploySubject(repo, stack) }],
     subscriptionId: client.subscriptionId,
-    roleAssignments: [...onGroup(stackGroups.get(stack)!, DEPLOY_GRANTS), ...onState(ROLES.storageBlobDataContributor)],
+    roleAssignments: [...onGroup(stackGroups.get(stack)!, DEPLOY_GRANTS), ...onState(stack, ROLES.storageBlobDataContributor)],
     tags,
 }, formerType)] as const);
 
-// Pull requests run `pulumi preview` of the preview stack only (D2) — PR code runs with these credentials, so they
-// can read and nothing else. No database access: previews do not refresh, and the PostgreSQL provider connects only
-// to change something.
-const preview = new WorkloadIdentity(`preview-${config.previewStack}`, {
+// `preview-<stack>` runs `pulumi preview` and can read, nothing else. No database access: previews do not refresh the
+// PostgreSQL provider's resources, and it connects only to change something.
+// - The pull-request stack's (dev only, D2) trusts the preview workflow from main, run for a pull request: PR code runs
+//   with it.
+// - Each gated stack's (prod) trusts that stack's preview job of deploy.yml on main, in `<stack>-preview`: the merged
+//   program is previewed with rights to read only, so nothing runs as deploy-prod before the prod environment's
+//   reviewers approve. A separate identity, not a second subject on deploy-prod, for exactly that reason.
+const previewIdentity = (stack: string, subject: { name: string; subject: string }) => new WorkloadIdentity(`preview-${stack}`, {
     resourceGroupName: ciGroup.name,
     location: ciGroup.location,
-    identityName: `id-${config.namePrefix}-ci-preview-${config.previewStack}`,
-    github: [{ name: "github-pull-request", subject: previewSubject(repo) }],
+    identityName: `id-${config.namePrefix}-ci-preview-${stack}`,
+    github: [subject],
     subscriptionId: client.subscriptionId,
-    roleAssignments: [...onGroup(stackGroups.get(config.previewStack)!, PREVIEW_GRANTS), ...onState(ROLES.storageBlobDataReader)],
+    roleAssignments: [...onGroup(stackGroups.get(stack)!, PREVIEW_GRANTS), ...onState(stack, ROLES.storageBlobDataReader)],
     tags,
 }, formerType);
+const previews = [
+    [config.previewStack, previewIdentity(config.previewStack, { name: "github-pull-request", subject: previewSubject(repo) })] as const,
+    ...gatedStacks(config.stacks, config.previewStack).map(stack =>
+        [stack, previewIdentity(stack, { name: `github-${gatedPreviewEnvironment(stack)}`, subject: gatedPreviewSubject(repo, stack) })] as const),
+];
 
 // What the workflows need, as GitHub repository variables (none of them is a secret).
 export const githubVariables = {
     AZURE_TENANT_ID: client.tenantId,
     AZURE_SUBSCRIPTION_ID: client.subscriptionId,
     ...Object.fromEntries(deploys.map(([stack, identity]) => [clientIdVariable("deploy", stack), identity.clientId])),
-    [clientIdVariable("preview", config.previewStack)]: preview.clientId,
+    ...Object.fromEntries(previews.map(([stack, identity]) => [clientIdVariable("preview", stack), identity.clientId])),
+    ...(config.stateAccountId ? {
+        AZURE_STORAGE_ACCOUNT: resourceName(config.stateAccountId),
+        ...Object.fromEntries(config.stacks.map(stack => [backendUrlVariable(stack), backendUrl(stack)])),
+    } : {}),
 };
 // What README → "Set up CI" applies to the repository (bootstrap/githubSetup.ts prints the same): the subject template
-// the credentials above expect, one environment per stack that only main may deploy to, and the preview call.
+// the credentials above expect, the environments (each stack's, and `<stack>-preview` for gated stacks) that only main
+// may deploy to, and the preview call.
 export const githubSetup = {
-    commands: setupCommands(repo, config.stacks),
+    commands: setupCommands(repo, config.stacks, config.previewStack),
     previewWorkflowUses: previewWorkflowUses(repo),
 };
+// `pulumi stack init <stack> --secrets-provider <this>`: each stack's own key (azurekeyvault secrets provider only).
+export const secretsProviders = config.secretsKeyVaultId
+    ? Object.fromEntries(config.stacks.map(stack => [stack, secretsProviderUrl(config.secretsKeyVaultId!, stack)]))
+    : undefined;
 export const deployPrincipalIds = Object.fromEntries(deploys.map(([stack, identity]) => [stack, identity.principalId]));
 export const stackResourceGroups = pulumi.all([...stackGroups.values()].map(g => g.name));

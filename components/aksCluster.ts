@@ -9,6 +9,48 @@ import { BUILTIN_ROLES, roleDefinitionId } from "../lib/azureRoles";
 import { aksServerId, clusterEndpoint, kubeconfigForLoginMode, KUBELOGIN_MODES, type KubeloginMode, tokenKubeconfig } from "../lib/kubeconfig";
 import { waitForKubernetesAccess } from "../lib/kubernetesAccess";
 import { containerInsightsDataCollection, diagnosticsToWorkspace } from "../lib/diagnostics";
+import { ipv4Block } from "../lib/cidr";
+
+/** The VNet the nodes join, and the overlay ranges pods and services get (Azure CNI overlay). */
+export interface AksNodeNetwork {
+    /** ARM id of the nodes' subnet. */
+    nodesSubnetId: pulumi.Input<string>;
+    /** Overlay pod CIDR: not routable in the VNet, must not overlap it. */
+    podCidr: string;
+    /** Kubernetes service CIDR: must not overlap the VNet or the pods. */
+    serviceCidr: string;
+    /** The cluster DNS service's address, inside `serviceCidr`. */
+    dnsServiceIp: string;
+    /**
+     * Give the control-plane identity Network Contributor on the nodes' subnet (AKS needs to join it when the cluster
+     * identity is user-assigned). false where a platform team owns the subnet and grants that role itself.
+     */
+    grantSubnetAccess: boolean;
+}
+
+/** Prefixes wider than this are "the internet" in practice, not a restriction of the Kubernetes API. */
+export const MIN_API_SERVER_PREFIX = 16;
+
+/**
+ * Why the Kubernetes API would be unrestricted, or undefined when it is not. AKS treats an empty authorised range
+ * list as "reachable from anywhere" (an Entra sign-in is then the only gate), so a stack that must be restricted
+ * (prod, D1: only its runners' network path) needs at least one range, and none may be wide open.
+ */
+export function apiServerAccessProblem(requireRestriction: boolean, authorizedCidrs: readonly string[]): string | undefined {
+    for (const cidr of authorizedCidrs) {
+        const block = ipv4Block(cidr);
+        if (!block) {
+            return `authorised API range ${cidr} is not an IPv4 CIDR`;
+        }
+        if (block.prefix < MIN_API_SERVER_PREFIX) {
+            return `authorised API range ${cidr} is wider than a /${MIN_API_SERVER_PREFIX}: that is not a restriction`;
+        }
+    }
+    if (requireRestriction && authorizedCidrs.length === 0) {
+        return "this stack must not expose an unrestricted Kubernetes API: list the deploy runners' egress ranges as authorised API ranges (D1)";
+    }
+    return undefined;
+}
 
 /** AKS pricing tier: Free (no uptime SLA) or Standard/Premium (SLA). */
 export type AksTier = "Free" | "Standard" | "Premium";
@@ -45,6 +87,14 @@ export interface AksClusterSettings {
     availabilityZones: readonly string[];
     /** CIDRs allowed to reach the API server; empty = no restriction (AKS always adds the cluster's egress IP). */
     apiServerAuthorizedCidrs: readonly string[];
+    /** Refuse an unrestricted API server (prod, D1): `apiServerAuthorizedCidrs` must then list the runners' ranges. Default false. */
+    requireRestrictedApiServer?: boolean;
+    /**
+     * Encryption at host on the nodes (temp disks and disk caches encrypted on the VM host). Needs the subscription
+     * feature Microsoft.Compute/EncryptionAtHost registered, a VM size that supports it, and can only be chosen when a
+     * node pool is created: switching it on an existing pool replaces the pool. Default false.
+     */
+    enableEncryptionAtHost?: boolean;
     /** Entra groups that get cluster-admin through Entra integration (people; deployers get it from `clusterAdmins` or bootstrap). */
     adminGroupObjectIds: readonly string[];
     /** kubelogin mode of the exported kubeconfig. */
@@ -69,6 +119,8 @@ export interface AksClusterArgs extends AksClusterSettings, AzureScope {
     clusterAdmins: readonly EntraPrincipal[];
     /** Log Analytics workspace for Container Insights and the API server audit log; undefined = none. */
     logAnalyticsWorkspaceId?: pulumi.Input<string>;
+    /** The VNet the nodes join (from the Network component); undefined = AKS creates and manages a VNet of its own (dev). */
+    network?: AksNodeNetwork;
 }
 
 /**
@@ -97,6 +149,10 @@ export class AksCluster extends pulumi.ComponentResource {
 
         if (args.keyVaultSecretsProvider && !isRotationPollInterval(args.keyVaultSecretsProvider.rotationPollInterval)) {
             throw new Error(`AksCluster ${name}: rotationPollInterval = ${args.keyVaultSecretsProvider.rotationPollInterval} is not a duration such as 2m or 120s`);
+        }
+        const apiProblem = apiServerAccessProblem(args.requireRestrictedApiServer ?? false, args.apiServerAuthorizedCidrs);
+        if (apiProblem) {
+            throw new Error(`AksCluster ${name}: ${apiProblem}`);
         }
         const zones = args.availabilityZones.length > 0 ? [...args.availabilityZones] : undefined;
 
@@ -127,6 +183,16 @@ export class AksCluster extends pulumi.ComponentResource {
             scope: egressIp.id,
             description: "AKS control plane joins its own egress IP to the cluster load balancer",
         }, { parent: this });
+
+        // With a user-assigned cluster identity in a VNet of our own, AKS needs join rights on the nodes' subnet
+        // (Network Contributor is the built-in role Microsoft's "bring your own VNet" docs name for it).
+        const subnetAccess = args.network?.grantSubnetAccess ? [new authorization.RoleAssignment(`${name}-nodes-subnet-access`, {
+            principalId: controlPlaneIdentity.principalId,
+            principalType: "ServicePrincipal",
+            roleDefinitionId: roleDefinitionId(args.subscriptionId, BUILTIN_ROLES.networkContributor),
+            scope: args.network.nodesSubnetId,
+            description: "AKS control plane joins the nodes to their subnet",
+        }, { parent: this })] : [];
 
         const cluster = new containerservice.ManagedCluster(`${name}-cluster`, {
             resourceGroupName: args.resourceGroupName,
@@ -180,18 +246,26 @@ export class AksCluster extends pulumi.ComponentResource {
                 vmSize: args.nodeVmSize,
                 availabilityZones: zones,
                 upgradeSettings: { maxSurge: "33%" },
+                vnetSubnetID: args.network?.nodesSubnetId,
+                // Sent only when on: leaves the request of a stack that never asked for it exactly as it was.
+                enableEncryptionAtHost: args.enableEncryptionAtHost ? true : undefined,
             }],
             networkProfile: {
                 networkPlugin: "azure",
                 networkPluginMode: "overlay",
                 networkDataplane: "cilium",
                 networkPolicy: "cilium",
+                ...(args.network ? {
+                    podCidr: args.network.podCidr,
+                    serviceCidr: args.network.serviceCidr,
+                    dnsServiceIP: args.network.dnsServiceIp,
+                } : {}),
                 loadBalancerSku: "standard",
                 outboundType: "loadBalancer",
                 loadBalancerProfile: { outboundIPs: { publicIPs: [{ id: egressIp.id }] } },
             },
             tags: args.tags,
-        }, { parent: this, dependsOn: [egressIpAccess] });
+        }, { parent: this, dependsOn: [egressIpAccess, ...subnetAccess] });
 
         if (args.logAnalyticsWorkspaceId) {
             diagnosticsToWorkspace(this, `${name}-diagnostics`, cluster.id, args.logAnalyticsWorkspaceId, "audit");

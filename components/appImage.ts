@@ -2,6 +2,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as authorization from "@pulumi/azure-native/authorization";
 import * as containerregistry from "@pulumi/azure-native/containerregistry";
+import * as network from "@pulumi/azure-native/network";
 import * as dockerbuild from "@pulumi/docker-build";
 import type { AzureScope, EntraPrincipal } from "../lib/azureScope";
 import { ACR_TOKEN_USERNAME, exchangeForAcrRefreshToken } from "../lib/acrToken";
@@ -11,6 +12,21 @@ import { globalNameSuffix } from "../lib/globalNameSuffix";
 /** Registry SKU. */
 export type AcrSku = "Basic" | "Standard" | "Premium";
 export const ACR_SKUS: readonly AcrSku[] = ["Basic", "Standard", "Premium"];
+
+/** Where a private registry is reached: its private endpoint's subnet and the `privatelink.azurecr.io` zone. */
+export interface RegistryPrivateNetwork {
+    /** ARM id of the subnet the registry's private endpoint gets its addresses in. */
+    privateEndpointsSubnetId: pulumi.Input<string>;
+    /** ARM id of the `privatelink.azurecr.io` private DNS zone, linked to the VNet. */
+    privateDnsZoneId: pulumi.Input<string>;
+}
+
+/** Problems with a registry's SKU for its access mode: private endpoints and zone redundancy are Premium features. */
+export function registrySkuProblem(sku: AcrSku, privateAccess: boolean): string | undefined {
+    return privateAccess && sku !== "Premium"
+        ? `a registry without public access needs a private endpoint, which only the Premium SKU has (got ${sku})`
+        : undefined;
+}
 
 /** What a stack chooses about its registry (config reads and validates these). */
 export interface AppImageSettings {
@@ -36,6 +52,13 @@ export interface AppImageArgs extends AppImageSettings, AzureScope {
     pushers: readonly EntraPrincipal[];
     /** The cluster's kubelet identity: gets AcrPull on this registry, and nothing else does. */
     kubeletObjectId: pulumi.Input<string>;
+    /**
+     * Private access: public network access Disabled, zone redundant, reached through a private endpoint (Premium only).
+     * The image is then pushed from wherever `pulumi up` runs, so that machine must resolve and reach the endpoint:
+     * prod's deploy runners sit in (or are peered with) the VNet (DECISIONS D1; README "The registry in prod").
+     * undefined = public registry (dev).
+     */
+    privateNetwork?: RegistryPrivateNetwork;
 }
 
 /**
@@ -54,6 +77,10 @@ export class AppImage extends pulumi.ComponentResource {
     constructor(name: string, args: AppImageArgs, opts?: pulumi.ComponentResourceOptions) {
         super("aks-pg-passwordless:azure:AppImage", name, {}, opts);
 
+        const skuProblem = registrySkuProblem(args.sku, args.privateNetwork !== undefined);
+        if (skuProblem) {
+            throw new Error(`AppImage ${name}: ${skuProblem}`);
+        }
         const suffix = globalNameSuffix(this, name);
 
         const registry = new containerregistry.Registry(`${name}-registry`, {
@@ -63,8 +90,35 @@ export class AppImage extends pulumi.ComponentResource {
             sku: { name: args.sku },
             adminUserEnabled: false,
             anonymousPullEnabled: false,
+            // A private registry: no public network access, zone redundant (chosen at creation). A public one keeps
+            // what azure-native sends by default (public access Enabled, zone redundancy Disabled), as before.
+            ...(args.privateNetwork ? { publicNetworkAccess: "Disabled", zoneRedundancy: "Enabled" } : {}),
             tags: args.tags,
         }, { parent: this });
+
+        // The private endpoint, and its DNS records (the registry's and its regional data endpoint's) written into the
+        // privatelink.azurecr.io zone by the zone group, so `<registry>.azurecr.io` resolves to a private address
+        // inside the VNet.
+        const privateDns = args.privateNetwork ? (() => {
+            const endpoint = new network.PrivateEndpoint(`${name}-registry-endpoint`, {
+                resourceGroupName: args.resourceGroupName,
+                location: args.location,
+                privateEndpointName: pulumi.interpolate`pe-${registry.name}`,
+                subnet: { id: args.privateNetwork.privateEndpointsSubnetId },
+                privateLinkServiceConnections: [{
+                    name: "registry",
+                    privateLinkServiceId: registry.id,
+                    groupIds: ["registry"],
+                }],
+                tags: args.tags,
+            }, { parent: this });
+            return new network.PrivateDnsZoneGroup(`${name}-registry-dns`, {
+                resourceGroupName: args.resourceGroupName,
+                privateEndpointName: endpoint.name,
+                privateDnsZoneGroupName: "default",
+                privateDnsZoneConfigs: [{ name: "privatelink-azurecr-io", privateDnsZoneId: args.privateNetwork.privateDnsZoneId }],
+            }, { parent: this });
+        })() : undefined;
 
         const push = args.pushers.map((pusher, i) => new authorization.RoleAssignment(`${name}-push-${i}`, {
             principalId: pusher.objectId,
@@ -86,7 +140,8 @@ export class AppImage extends pulumi.ComponentResource {
         // exists, so it is fresh in CI too) and lives ~3 hours. Waiting on the AcrPush assignments keeps the
         // exchange from racing the grants it needs.
         const pushPassword = pulumi.secret(pulumi
-            .all([registry.loginServer, args.tenantId, ...push.map(p => p.id)])
+            // A private registry's exchange endpoint is reached through the private endpoint too: after its DNS records.
+            .all([registry.loginServer, args.tenantId, ...push.map(p => p.id), ...(privateDns ? [privateDns.id] : [])])
             .apply(async ([server, tenant]) => {
                 if (pulumi.runtime.isDryRun()) {
                     return "";
@@ -103,7 +158,11 @@ export class AppImage extends pulumi.ComponentResource {
             buildOnPreview: false,
             tags: [pulumi.interpolate`${registry.loginServer}/${args.repository}:${pulumi.getStack()}`],
             registries: [{ address: registry.loginServer, username: ACR_TOKEN_USERNAME, password: pushPassword }],
-        }, { parent: this });
+        }, {
+            parent: this,
+            // A private registry is pushed to through its endpoint: only once its DNS records exist.
+            dependsOn: privateDns ? [privateDns] : [],
+        });
 
         // Pods that run the image start only once the kubelet may pull it: the reference resolves after the
         // AcrPull assignment exists. (Propagation can still take minutes; the kubelet retries pulls with backoff.)

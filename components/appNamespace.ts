@@ -1,6 +1,41 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { POD_SECURITY_LABELS } from "../policy/rules";
+import { NON_INTERNET_BLOCKS } from "../lib/cidr";
+
+/** PostgreSQL's port. */
+const POSTGRES_PORT = 5432;
+
+/**
+ * A NetworkPolicy peer for "the internet": every IPv4 address except private, shared, link-local and loopback ranges —
+ * so not the VNet, not the cluster, not the node's instance metadata endpoint (169.254.169.254).
+ */
+export function internetPeer(): k8s.types.input.networking.v1.NetworkPolicyPeer {
+    return { ipBlock: { cidr: "0.0.0.0/0", except: [...NON_INTERNET_BLOCKS] } };
+}
+
+/**
+ * The pods' egress rules: DNS to kube-dns only; PostgreSQL (5432) only to `postgresCidrs` when the server is private
+ * (its delegated subnet), else only to public addresses; HTTPS (443) only to public addresses, for the Entra token
+ * exchange. Entra's endpoints have no fixed addresses and Kubernetes NetworkPolicy has neither FQDNs nor Azure
+ * service tags, so "public addresses only" is as narrow as a portable policy gets (README, "Pod egress").
+ */
+export function appEgressRules(postgresCidrs?: readonly string[]): k8s.types.input.networking.v1.NetworkPolicyEgressRule[] {
+    return [
+        {
+            to: [{
+                namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } },
+                podSelector: { matchLabels: { "k8s-app": "kube-dns" } },
+            }],
+            ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }],
+        },
+        {
+            to: postgresCidrs && postgresCidrs.length > 0 ? postgresCidrs.map(cidr => ({ ipBlock: { cidr } })) : [internetPeer()],
+            ports: [{ protocol: "TCP", port: POSTGRES_PORT }],
+        },
+        { to: [internetPeer()], ports: [{ protocol: "TCP", port: 443 }] },
+    ];
+}
 
 export interface AppNamespaceArgs {
     /** Namespace name; every app configured with it runs here. */
@@ -12,6 +47,11 @@ export interface AppNamespaceArgs {
      * keep an existing stack's Namespace and NetworkPolicy in place instead of deleting and recreating them.
      */
     formerOwner?: string;
+    /**
+     * Where the database is: the CIDRs of a private server's delegated subnet, the only place pods may reach on 5432.
+     * undefined = a public server, whose address Azure may change (failover), so 5432 is allowed to public addresses.
+     */
+    postgresCidrs?: string[];
 }
 
 /**
@@ -41,26 +81,16 @@ export class AppNamespace extends pulumi.ComponentResource {
             },
         }, { parent: this, aliases: formerly("namespace") });
 
-        // Default deny, then exactly what the chain needs: DNS, PostgreSQL (5432) and HTTPS (443) for the Entra
-        // token exchange — Azure endpoints have no fixed addresses, so the rules are by port. Ingress: the app
-        // port, from this namespace only; open more with a policy of your own.
+        // Default deny, then exactly what the chain needs: DNS to kube-dns, PostgreSQL (5432) to the database's subnet
+        // (or public addresses for a public server) and HTTPS (443) to public addresses for the Entra token exchange
+        // (see appEgressRules). Ingress: the app port, from this namespace only; open more with a policy of your own.
         new k8s.networking.v1.NetworkPolicy(`${name}-network-policy`, {
             metadata: { name: "default-deny-except-dns-postgres-entra", namespace: namespace.metadata.name, labels },
             spec: {
                 podSelector: {},
                 policyTypes: ["Ingress", "Egress"],
                 ingress: [{ from: [{ podSelector: {} }], ports: [{ protocol: "TCP", port: args.appPort }] }],
-                egress: [
-                    {
-                        to: [{
-                            namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } },
-                            podSelector: { matchLabels: { "k8s-app": "kube-dns" } },
-                        }],
-                        ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }],
-                    },
-                    { ports: [{ protocol: "TCP", port: 5432 }] },
-                    { ports: [{ protocol: "TCP", port: 443 }] },
-                ],
+                egress: appEgressRules(args.postgresCidrs),
             },
         }, { parent: this, aliases: formerly("network-policy") });
 

@@ -71,6 +71,10 @@ export class KeyVault extends pulumi.ComponentResource {
     public readonly id: pulumi.Output<string>;
     /** Data-plane URI, `https://<name>.vault.azure.net/`. */
     public readonly vaultUri: pulumi.Output<string>;
+    /** Resource group of the vault (where listed secrets are looked up). */
+    public readonly resourceGroupName: pulumi.Output<string>;
+    /** Vault name again, under the name lib/keyVaultNames.ts's SecretSource reads. */
+    public readonly vaultName: pulumi.Output<string>;
     /** ARM ids of the secrets created here, by secret name (a role assignment's scope). */
     public readonly generatedSecretIds: Record<string, pulumi.Output<string>>;
 
@@ -159,11 +163,15 @@ export class KeyVault extends pulumi.ComponentResource {
         }));
 
         this.name = vault.name;
+        this.vaultName = vault.name;
+        this.resourceGroupName = pulumi.output(args.resourceGroupName);
         this.id = vault.id;
         this.vaultUri = vault.properties.apply(p => p.vaultUri ?? "");
 
         this.registerOutputs({
             name: this.name,
+            vaultName: this.vaultName,
+            resourceGroupName: this.resourceGroupName,
             id: this.id,
             vaultUri: this.vaultUri,
             generatedSecretIds: this.generatedSecretIds,

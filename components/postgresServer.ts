@@ -53,6 +53,28 @@ export interface EntraAdministrator {
     principalType: EntraPrincipalType;
 }
 
+/** Where a privately accessed server lives (VNet integration). */
+export interface PostgresPrivateNetwork {
+    /** ARM id of a subnet delegated to Microsoft.DBforPostgreSQL/flexibleServers. */
+    delegatedSubnetId: pulumi.Input<string>;
+    /** ARM id of a private DNS zone ending in `.postgres.database.azure.com`, linked to the clients' VNet. */
+    privateDnsZoneId: pulumi.Input<string>;
+}
+
+/**
+ * Problems with the access arguments: a private server takes no firewall input (it has no public endpoint to
+ * filter), a public one needs the cluster's egress IP.
+ */
+export function accessProblems(args: Pick<PostgresServerArgs, "privateNetwork" | "clusterEgressIp" | "allowedCidrs">): string[] {
+    if (args.privateNetwork) {
+        return [
+            ...(args.allowedCidrs.length > 0 ? [`allowedCidrs (${args.allowedCidrs.join(", ")}) are firewall rules, which a private server has none of`] : []),
+            ...(args.clusterEgressIp !== undefined ? ["clusterEgressIp is for a firewall rule, which a private server has none of"] : []),
+        ];
+    }
+    return args.clusterEgressIp === undefined ? ["a public server needs clusterEgressIp: workloads connect from it"] : [];
+}
+
 /** What a stack chooses about its server (config/postgres.ts reads and validates these). */
 export interface PostgresServerSettings {
     /** PostgreSQL major version (16 or newer). */
@@ -75,7 +97,8 @@ export interface PostgresServerSettings {
     standbyAvailabilityZone?: string;
     /** The Microsoft Entra administrator: the only principal that manages roles. */
     administrator: EntraAdministrator;
-    /** Further IPv4 CIDRs allowed to connect (the deployer, which creates the app roles). */
+
+    /** Public access only: further IPv4 CIDRs allowed to connect (the deployer, which creates the app roles). */
     allowedCidrs: readonly string[];
     /** Weekly maintenance window (UTC): day 0 = Sunday, start hour. */
     maintenanceWindow: { dayOfWeek: number; startHour: number };
@@ -86,8 +109,13 @@ export interface PostgresServerArgs extends PostgresServerSettings, AzureScope {
     serverNamePrefix: string;
     /** Entra tenant whose tokens the server accepts. */
     tenantId: pulumi.Input<string>;
-    /** The cluster's egress IP: the one address workloads connect from. */
-    clusterEgressIp: pulumi.Input<string>;
+    /**
+     * Private access (VNet integration): the server gets an address in this delegated subnet and a name in this private
+     * DNS zone, and no public endpoint at all. undefined = public access behind firewall rules. Fixed at creation.
+     */
+    privateNetwork?: PostgresPrivateNetwork;
+    /** Public access only: the cluster's egress IP, the one address workloads connect from. */
+    clusterEgressIp?: pulumi.Input<string>;
     /** Protect the server from deletion and replacement, and put an Azure CanNotDelete lock on it. */
     protect: boolean;
     /** Log Analytics workspace for the server's logs and metrics; undefined = none. */
@@ -96,7 +124,8 @@ export interface PostgresServerArgs extends PostgresServerSettings, AzureScope {
 
 /**
  * Azure Database for PostgreSQL Flexible Server with Microsoft Entra authentication only: no administrator
- * login, no password anywhere. Public access is limited to the cluster's egress IP and listed CIDRs.
+ * login, no password anywhere. Either private (VNet integration: an address in a delegated subnet, a name in a linked
+ * private DNS zone, no public endpoint and no firewall rules) or public, limited to the cluster's egress IP and listed CIDRs.
  */
 export class PostgresServer extends pulumi.ComponentResource {
     /** Server name. */
@@ -117,6 +146,11 @@ export class PostgresServer extends pulumi.ComponentResource {
 
     constructor(name: string, args: PostgresServerArgs, opts?: pulumi.ComponentResourceOptions) {
         super("aks-pg-passwordless:azure:PostgresServer", name, {}, opts);
+
+        const problems = accessProblems(args);
+        if (problems.length > 0) {
+            throw new Error(`PostgresServer ${name}: ${problems.join("; ")}`);
+        }
 
         const suffix = globalNameSuffix(this, name);
 
@@ -141,7 +175,17 @@ export class PostgresServer extends pulumi.ComponentResource {
                 passwordAuth: "Disabled",
                 tenantId: args.tenantId,
             },
-            network: { publicNetworkAccess: "Enabled" },
+            // Private access puts the server in the delegated subnet with its name in the private zone; both ids are
+            // taken at creation only, and Azure fixes the network mode then (README, "Moving a stack from public to
+            // private"). Public access is then Disabled, which is what Terraform's azurerm provider derives from VNet
+            // injection too (hashicorp/terraform-provider-azurerm#24708).
+            network: args.privateNetwork
+                ? {
+                    publicNetworkAccess: "Disabled",
+                    delegatedSubnetResourceId: args.privateNetwork.delegatedSubnetId,
+                    privateDnsZoneArmResourceId: args.privateNetwork.privateDnsZoneId,
+                }
+                : { publicNetworkAccess: "Enabled" },
             // No maintenanceWindow here: the REST API marks it x-ms-mutability [read, update] (not accepted on create);
             // it is applied right after creation by the PATCH below.
             createMode: "Default",
@@ -230,7 +274,9 @@ export class PostgresServer extends pulumi.ComponentResource {
             firewallRules.push(rule);
             last = rule;
         };
-        addRule("aks-egress", args.clusterEgressIp, args.clusterEgressIp);
+        if (!args.privateNetwork) {
+            addRule("aks-egress", args.clusterEgressIp!, args.clusterEgressIp!);
+        }
         // Each rule is named after its CIDR, not its position: removing one CIDR deletes exactly that rule and rewrites
         // no other. On prod the server's CanNotDelete lock also blocks deleting a firewall rule (locks are inherited by
         // child resources), so the removal follows README → "The prod lock"; adding a CIDR never deletes anything.

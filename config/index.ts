@@ -3,7 +3,8 @@
 // Pulumi.yaml (`pulumi config` documents itself); these modules require every declared key and never invent
 // defaults. Each concern has its own file; the settings types belong to the components that take them.
 import * as pulumi from "@pulumi/pulumi";
-import type { AksClusterSettings } from "../components/aksCluster";
+import { apiServerAccessProblem, type AksClusterSettings } from "../components/aksCluster";
+import type { NetworkSettings } from "../components/network";
 import { ACR_SKUS, type AppImageSettings } from "../components/appImage";
 import type { LogAnalyticsSettings } from "../components/logAnalytics";
 import type { KeyVaultSettings } from "../components/keyVault";
@@ -14,6 +15,7 @@ import { type AppSettings, checkAppsAgainstStack, parseApps } from "./apps";
 import { ConfigError, parseForMessage, Problems, unknownKeyMessage } from "./errors";
 import { readKeyVault, readSecretsProvider } from "./keyVault";
 import { PROJECT, resourceNames, STACK_NAME } from "./naming";
+import { readNetwork } from "./network";
 import { readPostgres } from "./postgres";
 import { deepFreeze, Reader } from "./reader";
 import { GUID } from "./rules";
@@ -36,6 +38,8 @@ export interface StackConfig {
      */
     deployers: EntraPrincipal[];
     aks: AksClusterSettings;
+    /** public (dev: no VNet) or private (prod: VNet, delegated PostgreSQL subnet, private DNS, private registry). */
+    network: NetworkSettings;
     /** Container Insights and diagnostic settings to a Log Analytics workspace; undefined = none. */
     monitoring?: LogAnalyticsSettings;
     postgres: PostgresServerSettings;
@@ -70,7 +74,8 @@ export function parseConfig(raw: Readonly<Record<string, string>>, stack: string
             + "and single '-', e.g. dev, prod, or dev-ada for a person's own stack");
     }
     const namePrefix = v(() => r.string("namePrefix", /^[a-z][a-z0-9]{1,9}$/, "must be 2-10 lower-case letters or digits, starting with a letter"));
-    const postgres = readPostgres(r, problems, stack);
+    const network = readNetwork(r, problems);
+    const postgres = readPostgres(r, problems, stack, network.mode === "private");
     const workloadHighAvailability = v(() => r.boolean("workloadHighAvailability"));
     const apps = v(() => parseApps(r, problems, stack));
     const createResourceGroup = v(() => r.boolean("createResourceGroup"));
@@ -78,6 +83,13 @@ export function parseConfig(raw: Readonly<Record<string, string>>, stack: string
         workloadHighAvailability, createResourceGroup,
         resourceGroup: namePrefix === undefined ? undefined : resourceNames(namePrefix, stack).resourceGroup,
     });
+    const protectData = v(() => r.boolean("protectData"));
+    // A stack whose data is protected (prod) is administered by a group, never one person: people leave, and a
+    // group's membership is where access is reviewed. The policy pack refuses the same for prod stacks.
+    if (protectData && postgres.administrator.principalType !== undefined && postgres.administrator.principalType !== "Group") {
+        problems.add("pgAdminPrincipalType", postgres.administrator.principalType, "a stack with protectData true (production data) "
+            + "needs an Entra group as PostgreSQL administrator, never one person or one pipeline: set the group's object id, display name and Group");
+    }
     const monitoringEnabled = v(() => r.boolean("logAnalytics"));
     const monitoring = { retentionDays: v(() => r.integer("logRetentionDays", 30, 730)) };
 
@@ -88,15 +100,35 @@ export function parseConfig(raw: Readonly<Record<string, string>>, stack: string
         createResourceGroup,
         // Not declared in Pulumi.yaml (Pulumi's config types have no object): absent means none.
         deployers: v(() => parseDeployers(r.isSet("deployers") ? r.json("deployers") : [])),
-        aks: { ...readAks(r, problems), keyVaultSecretsProvider: readSecretsProvider(r, problems) },
+        aks: {
+            ...readAks(r, problems),
+            enableEncryptionAtHost: v(() => r.boolean("aksEncryptionAtHost")),
+            // A private stack is deployed by runners with a known network path (D1): its API is never open to all.
+            requireRestrictedApiServer: network.mode === "private",
+            keyVaultSecretsProvider: readSecretsProvider(r, problems),
+        },
+        network,
         monitoring: monitoringEnabled ? monitoring : undefined,
         postgres,
         keyVault: readKeyVault(r, problems),
         registry: { sku: v(() => r.oneOf("acrSku", ACR_SKUS)) },
-        protectData: v(() => r.boolean("protectData")),
+        protectData,
         workloadHighAvailability,
         apps,
     };
+
+    // Each listed range is already checked (checkCidr: a CIDR, at most a /16); what is left is an empty list where the
+    // stack must be restricted.
+    const apiProblem = config.aks.apiServerAuthorizedCidrs?.length === 0
+        ? apiServerAccessProblem(config.aks.requireRestrictedApiServer ?? false, [])
+        : undefined;
+    if (apiProblem) {
+        problems.add("aksApiServerAuthorizedCidrs", config.aks.apiServerAuthorizedCidrs, apiProblem);
+    }
+    if (network.mode === "private" && config.registry.sku !== "Premium" && apps?.some(app => app.image === undefined)) {
+        problems.add("acrSku", config.registry.sku, "a private network's registry has no public access and is reached through a private endpoint, "
+            + "which only Premium has: set acrSku to Premium");
+    }
 
     // The Pulumi CLI type-checks only the keys Pulumi.yaml declares; anything else in the project's namespace would
     // be ignored without a word. Every key is known by being read above, so this list cannot drift from the code.

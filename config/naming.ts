@@ -15,6 +15,8 @@ export function resourceNames(namePrefix: string, stack: string) {
         resourceGroup: `rg-${base}`,
         cluster: `aks-${base}`,
         logAnalytics: `log-${base}`,
+        /** The VNet of a private stack (networkMode private, unless it brings its own subnets). */
+        virtualNetwork: `vnet-${base}`,
         postgresServerPrefix: `psql-${base}`,
         /** Registry names allow letters and digits only, so a stack's '-' is dropped. */
         registryPrefix: `acr${namePrefix}${stack.replace(/-/g, "")}`,

@@ -7,7 +7,8 @@ import {
     checkPublicCidr, entraLoginProblem, exampleSku, GUID, PG_SKU_PATTERNS, PG_STORAGE_SIZES_GB, PG_VERSIONS, ZONES,
 } from "./rules";
 
-export function readPostgres(r: Reader, problems: Problems, stack: string): PostgresServerSettings {
+/** `privateServer`: the server is in a VNet (networkMode private) and has no firewall to list addresses in. */
+export function readPostgres(r: Reader, problems: Problems, stack: string, privateServer = false): PostgresServerSettings {
     const v = <T>(rule: () => T): T => problems.check(rule) as T;
     const skuTier = problems.check(() => r.oneOf("pgSkuTier", PG_SKU_TIERS));
     const skuName = problems.check(() => r.raw("pgSkuName"));
@@ -38,7 +39,11 @@ export function readPostgres(r: Reader, problems: Problems, stack: string): Post
         problems.add("pgStandbyAvailabilityZone", standbyAvailabilityZone, "without high availability there is no standby: leave it empty or set pgHighAvailability");
     }
     const allowedCidrs = v(() => stringList(r, problems, "pgAllowedCidrs", checkPublicCidr));
-    if (allowedCidrs?.length === 0) {
+    if (privateServer && allowedCidrs && allowedCidrs.length > 0) {
+        problems.add("pgAllowedCidrs", allowedCidrs, "a private server (networkMode private) has no public endpoint and no firewall rules: "
+            + "leave pgAllowedCidrs empty; the deploy runners reach it from inside (or peered with) the VNet");
+    }
+    if (!privateServer && allowedCidrs?.length === 0) {
         problems.add("pgAllowedCidrs", [], `list at least the deployer's public egress address as <address>/32 in Pulumi.${stack}.yaml `
             + "(e.g. from `curl -s https://ifconfig.me`): `pulumi up` connects to the server to create the app roles");
     }

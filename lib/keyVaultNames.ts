@@ -90,6 +90,14 @@ export function existingSecretId(parent: pulumi.Resource, source: SecretSource, 
 }
 
 /**
+ * The grants that let app `appName`'s identity read exactly `secretNames` from `vault`, each secret checked to exist
+ * first (existingSecretId; lookups parented to the vault).
+ */
+export function secretReadGrants(vault: pulumi.Resource & SecretSource, appName: string, secretNames: readonly string[]) {
+    return secretReaderAssignments(secretNames.map(secret => existingSecretId(vault, vault, secret, `apps[${appName}].secrets`)));
+}
+
+/**
  * The role assignments that let an app's identity read exactly these secrets: "Key Vault Secrets User" on each secret's
  * own scope (`<vault id>/secrets/<name>`), never on the vault, so no app reads another's secrets (D5: lib/programRoles.ts).
  */

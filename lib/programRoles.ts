@@ -30,6 +30,11 @@ export const PROGRAM_ROLES: readonly ProgramRole[] = Object.freeze([
         purpose: "the AKS control-plane identity joins the egress public IP to the cluster's load balancer",
     },
     {
+        roleId: BUILTIN_ROLES.networkContributor, roleName: "Network Contributor",
+        scopeType: "Microsoft.Network/virtualNetworks/subnets", principalType: "ServicePrincipal",
+        purpose: "the AKS control-plane identity joins the nodes to their subnet (private network, VNet made by the program)",
+    },
+    {
         roleId: BUILTIN_ROLES.acrPull, roleName: "AcrPull",
         scopeType: "Microsoft.ContainerRegistry/registries", principalType: "ServicePrincipal",
         purpose: "the cluster's kubelet identity pulls the app image",
@@ -41,15 +46,6 @@ export const PROGRAM_ROLES: readonly ProgramRole[] = Object.freeze([
     },
 ]);
 
-/**
- * Whether an ARM id is a resource of type `scopeType` (`Microsoft.KeyVault/vaults/secrets` matches
- * `…/providers/Microsoft.KeyVault/vaults/<vault>/secrets/<secret>`), or something below one.
- */
-export function isScopeOfType(scope: string, scopeType: string): boolean {
-    const [namespace, ...types] = scopeType.split("/");
-    const path = types.map(t => `${t}/[^/]+`).join("/");
-    return new RegExp(`/providers/${namespace}/${path}(/|$)`, "i").test(scope);
-}
 
 /**
  * Extra roles an app's identity may get (config `apps[].roleAssignments`), each on one resource. Kept to data-plane

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
 import * as yaml from "js-yaml";
-import { AksCluster, AksClusterArgs, isRotationPollInterval } from "../components/aksCluster";
+import { AksCluster, AksClusterArgs, apiServerAccessProblem, isRotationPollInterval } from "../components/aksCluster";
 import { BUILTIN_ROLES } from "../lib/azureRoles";
 import { CONTAINER_INSIGHTS_STREAM } from "../lib/diagnostics";
 import { AKS_SERVER_ID, DEPLOYER_OBJECT_ID, EGRESS_IP, issuerUrlFor, kubeletObjectIdFor, promiseOf, SUBSCRIPTION_ID, TENANT_ID, tokenClaims } from "./mocks";
@@ -280,5 +280,84 @@ describe("AksCluster", () => {
             { api, delays: (type) => (type === ROLE ? 200 : 0) });
         const mocksStart = Date.now() - mocks.elapsed();
         expect(api.reviews[0].epochMs - mocksStart).to.be.at.least(mocks.named(ROLE, "aks-admin-0").createdAt);
+    });
+});
+
+describe("AksCluster in a VNet (prod-like)", () => {
+    const vnet = `/subscriptions/${SUBSCRIPTION_ID}/resourceGroups/rg-test/providers/Microsoft.Network/virtualNetworks/vnet-test`;
+    const nodesSubnetId = `${vnet}/subnets/snet-aks-nodes`;
+    const prodArgs: Partial<AksClusterArgs> = {
+        tier: "Standard", nodeCount: 3, availabilityZones: ["1", "2", "3"],
+        apiServerAuthorizedCidrs: ["20.86.144.16/28"], requireRestrictedApiServer: true, enableEncryptionAtHost: true,
+        network: { nodesSubnetId, podCidr: "192.168.0.0/16", serviceCidr: "172.16.0.0/16", dnsServiceIp: "172.16.0.10", grantSubnetAccess: true },
+    };
+
+    it("puts the nodes in the given subnet", async () => {
+        const { mocks } = await build(prodArgs);
+        const pools = mocks.named(CLUSTER, "aks-cluster").inputs.agentPoolProfiles as { vnetSubnetID?: string }[];
+        expect(pools.map(p => p.vnetSubnetID)).to.deep.equal([nodesSubnetId]);
+    });
+
+    it("runs Azure CNI overlay with Cilium and the planned pod, service and DNS addresses", async () => {
+        const { mocks } = await build(prodArgs);
+        expect(mocks.named(CLUSTER, "aks-cluster").inputs.networkProfile).to.include({
+            networkPlugin: "azure", networkPluginMode: "overlay", networkDataplane: "cilium", networkPolicy: "cilium",
+            podCidr: "192.168.0.0/16", serviceCidr: "172.16.0.0/16", dnsServiceIP: "172.16.0.10",
+        });
+    });
+
+    it("gives the control-plane identity Network Contributor on the nodes' subnet, before the cluster is created", async () => {
+        const { mocks } = await build(prodArgs, { delays: type => (type === ROLE ? 200 : 0) });
+        const grant = mocks.named(ROLE, "aks-nodes-subnet-access");
+        const identity = mocks.named(IDENTITY, "aks-control-plane");
+        expect(grant.inputs).to.include({
+            scope: nodesSubnetId, principalId: identity.state.principalId, principalType: "ServicePrincipal",
+            roleDefinitionId: roleId(BUILTIN_ROLES.networkContributor),
+        });
+        expect(mocks.named(CLUSTER, "aks-cluster").requestedAt).to.be.at.least(grant.createdAt);
+    });
+
+    it("leaves the subnet's role to its owner when asked (a platform team's VNet)", async () => {
+        const { mocks } = await build({ ...prodArgs, network: { ...prodArgs.network!, grantSubnetAccess: false } });
+        expect(mocks.ofType(ROLE).map(r => r.name)).to.not.include("aks-nodes-subnet-access");
+    });
+
+    it("encrypts at host when asked, and sends nothing about it otherwise", async () => {
+        const on = await build(prodArgs);
+        expect(on.mocks.named(CLUSTER, "aks-cluster").inputs.agentPoolProfiles[0].enableEncryptionAtHost).to.equal(true);
+        const off = await build();
+        expect(off.mocks.named(CLUSTER, "aks-cluster").inputs.agentPoolProfiles[0]).to.not.have.property("enableEncryptionAtHost");
+    });
+
+    it("restricts the API server to the authorised ranges", async () => {
+        const { mocks } = await build(prodArgs);
+        expect(mocks.named(CLUSTER, "aks-cluster").inputs.apiServerAccessProfile).to.deep.equal({ authorizedIPRanges: ["20.86.144.16/28"] });
+    });
+
+    it("a stack that must be restricted refuses an unrestricted API server, before creating anything", async () => {
+        let error: Error | undefined;
+        try {
+            await build({ ...prodArgs, apiServerAuthorizedCidrs: [] });
+        } catch (err) {
+            error = err as Error;
+        }
+        expect(error?.message).to.match(/must not expose an unrestricted Kubernetes API/);
+    });
+
+    it("apiServerAccessProblem: empty is refused only where restriction is required; a wide-open range never passes", () => {
+        expect(apiServerAccessProblem(true, [])).to.match(/unrestricted/);
+        expect(apiServerAccessProblem(false, [])).to.equal(undefined);
+        expect(apiServerAccessProblem(true, ["20.86.144.16/28"])).to.equal(undefined);
+        expect(apiServerAccessProblem(true, ["0.0.0.0/0"])).to.match(/wider than a \/16/);
+        expect(apiServerAccessProblem(false, ["0.0.0.0/0"])).to.match(/wider than a \/16/);
+        expect(apiServerAccessProblem(true, ["20.86.144.17/28"])).to.match(/not an IPv4 CIDR/);
+    });
+
+    it("without a network the nodes stay in the AKS-managed VNet with the SDK's default overlay ranges, as before", async () => {
+        const { mocks } = await build();
+        const inputs = mocks.named(CLUSTER, "aks-cluster").inputs;
+        expect(inputs.agentPoolProfiles[0]).to.not.have.property("vnetSubnetID");
+        // azure-native fills these defaults in itself; a VNet of ours states them so they can't collide with it.
+        expect(inputs.networkProfile).to.include({ podCidr: "10.244.0.0/16", serviceCidr: "10.0.0.0/16", dnsServiceIP: "10.0.0.10" });
     });
 });

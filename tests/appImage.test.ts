@@ -2,7 +2,7 @@ import { expect } from "chai";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { exchangeForAcrRefreshToken } from "../lib/acrToken";
-import { AppImage, AppImageArgs } from "../components/appImage";
+import { AppImage, AppImageArgs, registrySkuProblem } from "../components/appImage";
 import { BUILTIN_ROLES } from "../lib/azureRoles";
 import { AcrExchangeDouble, DEPLOYER_ARM_TOKEN, DEPLOYER_OBJECT_ID, IMAGE_DIGEST, promiseOf, SUBSCRIPTION_ID, TENANT_ID } from "./mocks";
 import { ROOT, underMocks } from "./harness";
@@ -12,7 +12,7 @@ const ROLE = "azure-native:authorization:RoleAssignment";
 const IMAGE = "docker-build:index:Image";
 const KUBELET = "0d3e6a1c-5b2f-4e8d-9a7c-1f2e3d4c5b6a";
 
-function build(exchange: AcrExchangeDouble, preview = false) {
+function build(exchange: AcrExchangeDouble, preview = false, overrides: Partial<AppImageArgs> = {}, delays?: (type: string, name: string) => number) {
     const args: AppImageArgs = {
         resourceGroupName: "rg-test",
         location: "westeurope",
@@ -24,8 +24,9 @@ function build(exchange: AcrExchangeDouble, preview = false) {
         subscriptionId: SUBSCRIPTION_ID,
         pushers: [{ objectId: DEPLOYER_OBJECT_ID, principalType: "User" }],
         kubeletObjectId: KUBELET,
+        ...overrides,
     };
-    return underMocks("test", () => new AppImage("img", args), { preview, fetch: exchange.fetch });
+    return underMocks("test", () => new AppImage("img", args), { preview, delays, fetch: exchange.fetch });
 }
 
 const roleId = (guid: string) => `/subscriptions/${SUBSCRIPTION_ID}/providers/Microsoft.Authorization/roleDefinitions/${guid}`;
@@ -135,5 +136,60 @@ describe("ACR token exchange", () => {
         let error: unknown;
         await exchangeForAcrRefreshToken("acrx.azurecr.io", TENANT_ID, "t", refusing).catch(e => { error = e; });
         expect((error as Error).message).to.contain("failed (401)").and.contain("AcrPush");
+    });
+});
+
+describe("AppImage with a private registry (prod)", () => {
+    const PE = "azure-native:network:PrivateEndpoint";
+    const ZONE_GROUP = "azure-native:network:PrivateDnsZoneGroup";
+    const group = `/subscriptions/${SUBSCRIPTION_ID}/resourceGroups/rg-test/providers`;
+    const privateNetwork = {
+        privateEndpointsSubnetId: `${group}/Microsoft.Network/virtualNetworks/vnet-test/subnets/snet-private-endpoints`,
+        privateDnsZoneId: `${group}/Microsoft.Network/privateDnsZones/privatelink.azurecr.io`,
+    };
+    const prod: Partial<AppImageArgs> = { sku: "Premium", privateNetwork };
+
+    it("has no public network access and is zone redundant", async () => {
+        const { mocks } = await build(new AcrExchangeDouble(), false, prod);
+        expect(mocks.named(REGISTRY, "img-registry").inputs).to.include({
+            publicNetworkAccess: "Disabled", zoneRedundancy: "Enabled", adminUserEnabled: false, anonymousPullEnabled: false,
+        });
+        expect(mocks.named(REGISTRY, "img-registry").inputs.sku).to.deep.equal({ name: "Premium" });
+    });
+
+    it("is reached through a private endpoint in the endpoints subnet, for the registry group", async () => {
+        const { mocks } = await build(new AcrExchangeDouble(), false, prod);
+        const endpoint = mocks.named(PE, "img-registry-endpoint").inputs;
+        expect(endpoint.subnet.id).to.equal(privateNetwork.privateEndpointsSubnetId);
+        expect(endpoint.privateLinkServiceConnections).to.deep.equal([{
+            name: "registry", privateLinkServiceId: mocks.named(REGISTRY, "img-registry").id, groupIds: ["registry"],
+        }]);
+    });
+
+    it("registers the endpoint's addresses in the privatelink.azurecr.io zone", async () => {
+        const { mocks } = await build(new AcrExchangeDouble(), false, prod);
+        const zoneGroup = mocks.named(ZONE_GROUP, "img-registry-dns").inputs;
+        expect(zoneGroup.privateEndpointName).to.equal(mocks.named(PE, "img-registry-endpoint").state.name);
+        expect(zoneGroup.privateDnsZoneConfigs).to.deep.equal([{ name: "privatelink-azurecr-io", privateDnsZoneId: privateNetwork.privateDnsZoneId }]);
+    });
+
+    it("pushes, and asks for the push token, only once the registry's private DNS records exist", async () => {
+        const exchange = new AcrExchangeDouble();
+        const { mocks } = await build(exchange, false, prod, type => (type === ZONE_GROUP ? 300 : 0));
+        const zoneGroup = mocks.named(ZONE_GROUP, "img-registry-dns");
+        expect(mocks.named(IMAGE, "img-image").requestedAt).to.be.at.least(zoneGroup.createdAt);
+        expect(exchange.requests).to.have.length(1);
+    });
+
+    it("refuses a private registry on a SKU without private endpoints", () => {
+        expect(registrySkuProblem("Standard", true)).to.match(/only the Premium SKU/);
+        expect(registrySkuProblem("Premium", true)).to.equal(undefined);
+        expect(registrySkuProblem("Basic", false)).to.equal(undefined);
+    });
+
+    it("a public registry (dev) stays as it was: public, not zone redundant (the SDK's defaults), no endpoint", async () => {
+        const { mocks } = await build(new AcrExchangeDouble());
+        expect(mocks.named(REGISTRY, "img-registry").inputs).to.include({ publicNetworkAccess: "Enabled", zoneRedundancy: "Disabled" });
+        expect(mocks.ofType(PE)).to.deep.equal([]);
     });
 });

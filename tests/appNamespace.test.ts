@@ -8,12 +8,17 @@ import { underMocks } from "./harness";
 const NS = "kubernetes:core/v1:Namespace";
 const NETPOL = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
 
-function build(formerOwner?: string) {
+function build(formerOwner?: string, postgresCidrs?: string[]) {
     return underMocks("test", () => {
         const provider = new k8s.Provider("cluster-k8s", { kubeconfig: "{}" });
-        return new AppNamespace("shop-namespace", { namespace: "shop", appPort: APP_PORT, formerOwner }, { providers: [provider] });
+        return new AppNamespace("shop-namespace", { namespace: "shop", appPort: APP_PORT, formerOwner, postgresCidrs }, { providers: [provider] });
     });
 }
+
+/** The PostgreSQL subnet of the prod-like address plan (tests/network.test.ts). */
+const POSTGRES_SUBNET = "10.42.1.0/28";
+const INTERNET = { ipBlock: { cidr: "0.0.0.0/0", except: ["10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12", "192.168.0.0/16"] } };
+type EgressRule = { to?: unknown[]; ports: { protocol: string; port: number }[] };
 
 describe("AppNamespace", () => {
     it("creates the namespace under its configured name and exports it", async () => {
@@ -57,5 +62,42 @@ describe("AppNamespace", () => {
         for (const r of mocks.resources.filter(x => x.type.startsWith("kubernetes:") && x.type !== "pulumi:providers:kubernetes")) {
             expect(r.provider, r.name).to.match(/pulumi:providers:kubernetes::cluster-k8s::/);
         }
+    });
+
+    it("no egress rule is open to every destination (the old rules allowed any host on 5432 and 443)", async () => {
+        const { mocks } = await build(undefined, [POSTGRES_SUBNET]);
+        const egress = mocks.named(NETPOL, "shop-namespace-network-policy").inputs.spec.egress as EgressRule[];
+        for (const rule of egress) {
+            expect(rule.to, JSON.stringify(rule.ports)).to.be.an("array").that.is.not.empty;
+        }
+    });
+
+    it("private database: egress is exactly DNS to kube-dns, 5432 to the database subnet, 443 to public addresses", async () => {
+        const { mocks } = await build(undefined, [POSTGRES_SUBNET]);
+        expect(mocks.named(NETPOL, "shop-namespace-network-policy").inputs.spec.egress).to.deep.equal([
+            {
+                to: [{
+                    namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } },
+                    podSelector: { matchLabels: { "k8s-app": "kube-dns" } },
+                }],
+                ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }],
+            },
+            { to: [{ ipBlock: { cidr: POSTGRES_SUBNET } }], ports: [{ protocol: "TCP", port: 5432 }] },
+            { to: [INTERNET], ports: [{ protocol: "TCP", port: 443 }] },
+        ]);
+    });
+
+    it("443 never reaches the VNet, the cluster or the node's metadata endpoint", async () => {
+        const { mocks } = await build(undefined, [POSTGRES_SUBNET]);
+        const https = (mocks.named(NETPOL, "shop-namespace-network-policy").inputs.spec.egress as EgressRule[])
+            .find(rule => rule.ports.some(p => p.port === 443))!;
+        expect(https.to).to.deep.equal([INTERNET]);
+    });
+
+    it("public database: 5432 goes only to public addresses (Azure may move a public server's address)", async () => {
+        const { mocks } = await build();
+        const postgres = (mocks.named(NETPOL, "shop-namespace-network-policy").inputs.spec.egress as EgressRule[])
+            .find(rule => rule.ports.some(p => p.port === 5432))!;
+        expect(postgres.to).to.deep.equal([INTERNET]);
     });
 });

@@ -5,7 +5,7 @@ import { expect } from "chai";
 import * as yaml from "js-yaml";
 import { BUILTIN_ROLES } from "../lib/azureRoles";
 import { GITHUB_ACTIONS_ISSUER as GITHUB_ISSUER } from "../policy/rules";
-import { clientIdVariable, deploySubject } from "../bootstrap/githubSubjects";
+import { backendUrlVariable, clientIdVariable, deploySubject, gatedPreviewSubject } from "../bootstrap/githubSubjects";
 import { setupCommands } from "../bootstrap/githubSetup";
 import { delegationCondition, DELEGABLE_ROLES } from "../lib/programRoles";
 import { BOOTSTRAP_PROJECT, parseBootstrapConfig } from "../bootstrap/config";
@@ -16,7 +16,9 @@ import { freshProjectModules, ROOT, underMocks } from "./harness";
 const REPO = "contoso/aks-pg-passwordless";
 const FIC = "azure-native:managedidentity:FederatedIdentityCredential";
 const ROLE = "azure-native:authorization:RoleAssignment";
-const STATE = "/subscriptions/s/resourceGroups/rg-state/providers/Microsoft.Storage/storageAccounts/pulumistate/blobServices/default/containers/state";
+const ACCOUNT = "/subscriptions/s/resourceGroups/rg-state/providers/Microsoft.Storage/storageAccounts/pulumistate";
+/** Each stack's own state container (bootstrap/state.ts). */
+const stateOf = (stack: string) => `${ACCOUNT}/blobServices/default/containers/pulumi-state-${stack}`;
 const VAULT = "/subscriptions/s/resourceGroups/rg-state/providers/Microsoft.KeyVault/vaults/kv-pulumi";
 
 function bootstrapConfig(overrides: Record<string, unknown> = {}): Record<string, string> {
@@ -50,13 +52,13 @@ describe("bootstrap: the CI identities", () => {
     let outputs: Record<string, any>;
     let lockWriterId: string;
     before(async () => {
-        ({ mocks, result: outputs } = await runBootstrap({ stateContainerId: STATE, secretsKeyVaultId: VAULT }));
+        ({ mocks, result: outputs } = await runBootstrap({ stateAccountId: ACCOUNT, secretsKeyVaultId: VAULT }));
         lockWriterId = mocks.named("azure-native:authorization:RoleDefinition", "lock-writer").id;
     });
 
-    it("makes one deploy identity per stack and one preview identity, for dev only", () => {
+    it("makes one deploy identity per stack, the pull requests' preview identity for dev, and prod's gated preview identity", () => {
         expect(mocks.ofType("azure-native:managedidentity:UserAssignedIdentity").map(i => i.inputs.resourceName))
-            .to.have.members(["id-pgwi-ci-deploy-dev", "id-pgwi-ci-deploy-prod", "id-pgwi-ci-preview-dev"]);
+            .to.have.members(["id-pgwi-ci-deploy-dev", "id-pgwi-ci-deploy-prod", "id-pgwi-ci-preview-dev", "id-pgwi-ci-preview-prod"]);
     });
 
     it("the preview identity trusts only the preview workflow from main, run for a pull request, from GitHub's issuer", () => {
@@ -137,19 +139,19 @@ describe("bootstrap: the CI identities", () => {
         }
     });
 
-    it("the preview identity can only read, and only dev: Reader, AKS Cluster User and AKS RBAC Reader on rg-pgwi-dev, state reader", () => {
+    it("the preview identity can only read, and only dev: Reader, AKS Cluster User and AKS RBAC Reader on rg-pgwi-dev, dev's state and dev's key", () => {
         const roles = rolesOf(mocks, "preview-dev").map(r => [r.inputs.roleDefinitionId, r.inputs.scope]);
         expect(roles).to.have.deep.members([
             [roleId(BUILTIN_ROLES.reader), groupId("dev")], [roleId(BUILTIN_ROLES.aksClusterUser), groupId("dev")], [roleId(BUILTIN_ROLES.aksRbacReader), groupId("dev")],
-            [roleId(BUILTIN_ROLES.storageBlobDataReader), STATE],
-            [roleId(BUILTIN_ROLES.storageBlobDelegator), STATE.replace("/blobServices/default/containers/state", "")],
-            [roleId(BUILTIN_ROLES.keyVaultCryptoUser), VAULT],
+            [roleId(BUILTIN_ROLES.storageBlobDataReader), stateOf("dev")],
+            [roleId(BUILTIN_ROLES.storageBlobDelegator), ACCOUNT],
+            [roleId(BUILTIN_ROLES.keyVaultCryptoUser), `${VAULT}/keys/pulumi-dev`],
         ]);
     });
 
-    it("the deploy identities write state", () => {
+    it("the deploy identities write their own stack's state", () => {
         for (const stack of ["dev", "prod"]) {
-            expect(rolesOf(mocks, `deploy-${stack}`).some(r => r.inputs.roleDefinitionId === roleId(BUILTIN_ROLES.storageBlobDataContributor) && r.inputs.scope === STATE)).to.equal(true);
+            expect(rolesOf(mocks, `deploy-${stack}`).some(r => r.inputs.roleDefinitionId === roleId(BUILTIN_ROLES.storageBlobDataContributor) && r.inputs.scope === stateOf(stack))).to.equal(true);
         }
     });
 
@@ -165,18 +167,22 @@ describe("bootstrap: the CI identities", () => {
 
     it("exports the GitHub repository variables the workflows read, one client id per identity", async () => {
         const vars = await promiseOf(outputs.githubVariables) as Record<string, string>;
-        expect(Object.keys(vars)).to.have.members(["AZURE_TENANT_ID", "AZURE_SUBSCRIPTION_ID", "AZURE_CLIENT_ID_DEPLOY_DEV", "AZURE_CLIENT_ID_DEPLOY_PROD", "AZURE_CLIENT_ID_PREVIEW_DEV"]);
+        expect(Object.keys(vars)).to.have.members([
+            "AZURE_TENANT_ID", "AZURE_SUBSCRIPTION_ID", "AZURE_CLIENT_ID_DEPLOY_DEV", "AZURE_CLIENT_ID_DEPLOY_PROD", "AZURE_CLIENT_ID_PREVIEW_DEV", "AZURE_CLIENT_ID_PREVIEW_PROD",
+            "AZURE_STORAGE_ACCOUNT", "PULUMI_BACKEND_URL_DEV", "PULUMI_BACKEND_URL_PROD",
+        ]);
         for (const stack of ["dev", "prod"]) {
             expect(vars[clientIdVariable("deploy", stack)]).to.equal(mocks.named("azure-native:managedidentity:UserAssignedIdentity", `deploy-${stack}-identity`).state.clientId);
         }
         expect(vars.AZURE_CLIENT_ID_PREVIEW_DEV).to.equal(mocks.named("azure-native:managedidentity:UserAssignedIdentity", "preview-dev-identity").state.clientId);
     });
 
-    it("exports the GitHub set-up the credentials expect: the subject template, an environment per stack limited to main, the preview workflow", async () => {
+    it("exports the GitHub set-up the credentials expect: the subject template, the environments limited to main, the preview workflow", async () => {
         const setup = await promiseOf(outputs.githubSetup) as any;
-        expect(setup.commands).to.deep.equal(setupCommands(REPO, ["dev", "prod"]));
+        expect(setup.commands).to.deep.equal(setupCommands(REPO, ["dev", "prod"], "dev"));
         expect(setup.commands[0]).to.contain(`'{"use_default":false,"include_claim_keys":["repo","context","job_workflow_ref"]}'`);
-        expect(setup.commands.filter((c: string) => c.includes("deployment-branch-policies -f name=main"))).to.have.length(2);
+        // dev, prod-preview, prod.
+        expect(setup.commands.filter((c: string) => c.includes("deployment-branch-policies -f name=main"))).to.have.length(3);
         expect(setup.previewWorkflowUses).to.equal(`${REPO}/.github/workflows/preview.yml@main`);
     });
 
@@ -185,6 +191,85 @@ describe("bootstrap: the CI identities", () => {
         const guids = plain.ofType(ROLE).map(r => r.inputs.roleDefinitionId);
         expect(guids).to.not.include(roleId(BUILTIN_ROLES.storageBlobDataReader));
         expect(guids).to.not.include(roleId(BUILTIN_ROLES.keyVaultCryptoUser));
+    });
+});
+
+// Issue 15 / D2: the prod gate's read-only preview identity, and state and secrets keys split per stack, so that no
+// identity of one stack holds a grant that reaches another stack's state or its secrets key.
+describe("bootstrap: per-stack state, secrets keys and the prod preview identity", () => {
+    const container = stateOf;
+    const key = (stack: string) => `${VAULT}/keys/pulumi-${stack}`;
+    /** Roles that read or write blob data or use keys: a grant of one of these on a scope reaches everything below it. */
+    const DATA_ROLES = [BUILTIN_ROLES.storageBlobDataReader, BUILTIN_ROLES.storageBlobDataContributor, BUILTIN_ROLES.keyVaultCryptoUser].map(roleId);
+    /** Does an assignment on `scope` reach `target` (the same resource, or one of its parents)? */
+    const reaches = (scope: string, target: string) => target.toLowerCase() === scope.toLowerCase() || target.toLowerCase().startsWith(`${scope.toLowerCase()}/`);
+    let mocks: AzureMocks;
+    let outputs: Record<string, any>;
+    before(async () => {
+        ({ mocks, result: outputs } = await runBootstrap({ stateAccountId: ACCOUNT, secretsKeyVaultId: VAULT }));
+    });
+
+    for (const [identity, own, other] of [["preview-dev", "dev", "prod"], ["deploy-dev", "dev", "prod"], ["deploy-prod", "prod", "dev"], ["preview-prod", "prod", "dev"]]) {
+        it(`${identity} holds no data grant that reaches ${other}'s state container or ${other}'s secrets key`, () => {
+            const data = rolesOf(mocks, identity).filter(r => DATA_ROLES.includes(r.inputs.roleDefinitionId));
+            for (const target of [container(other), key(other)]) {
+                expect(data.filter(r => reaches(r.inputs.scope, target)).map(r => r.inputs.scope), target).to.deep.equal([]);
+            }
+            // …and it does hold what its own stack needs.
+            expect(data.map(r => r.inputs.scope)).to.have.members([container(own), key(own)]);
+        });
+    }
+
+    it("the only grant of preview-dev whose scope contains prod's state is Storage Blob Delegator, which reads no data", () => {
+        const over = rolesOf(mocks, "preview-dev").filter(r => reaches(r.inputs.scope, container("prod")) || reaches(r.inputs.scope, key("prod")));
+        expect(over.map(r => [r.inputs.roleDefinitionId, r.inputs.scope])).to.deep.equal([[roleId(BUILTIN_ROLES.storageBlobDelegator), ACCOUNT]]);
+        // Microsoft's definition (built-in roles → Storage): one action, generateUserDelegationKey, and no data actions. A
+        // user-delegation SAS it signs carries at most the signer's own data rights ("Create a user delegation SAS"),
+        // which are on dev's container only.
+        expect(BUILTIN_ROLES.storageBlobDelegator).to.equal("db58b8e5-c6ad-4a2a-8342-4190687cbf4a");
+    });
+
+    it("the preview identities only read state; the deploy identities write it", () => {
+        const stateRole = (identity: string) => rolesOf(mocks, identity).filter(r => r.inputs.scope.includes("/containers/")).map(r => r.inputs.roleDefinitionId);
+        expect(stateRole("preview-dev")).to.deep.equal([roleId(BUILTIN_ROLES.storageBlobDataReader)]);
+        expect(stateRole("preview-prod")).to.deep.equal([roleId(BUILTIN_ROLES.storageBlobDataReader)]);
+        expect(stateRole("deploy-dev")).to.deep.equal([roleId(BUILTIN_ROLES.storageBlobDataContributor)]);
+        expect(stateRole("deploy-prod")).to.deep.equal([roleId(BUILTIN_ROLES.storageBlobDataContributor)]);
+    });
+
+    it("the prod preview identity trusts only deploy.yml on main in the prod-preview environment", () => {
+        const creds = mocks.ofType(FIC).filter(f => f.inputs.resourceName === "id-pgwi-ci-preview-prod").map(f => f.inputs.subject);
+        expect(creds).to.deep.equal([`repo:${REPO}:environment:prod-preview:job_workflow_ref:${REPO}/.github/workflows/deploy.yml@refs/heads/main`]);
+        expect(creds).to.deep.equal([gatedPreviewSubject(REPO, "prod")]);
+        // deploy-prod still trusts only the prod environment (the one with required reviewers).
+        expect(mocks.ofType(FIC).filter(f => f.inputs.resourceName === "id-pgwi-ci-deploy-prod").map(f => f.inputs.subject)).to.deep.equal([deploySubject(REPO, "prod")]);
+    });
+
+    it("the prod preview identity can only read, and only prod: Reader, AKS Cluster User, AKS RBAC Reader on rg-pgwi-prod", () => {
+        const onGroups = rolesOf(mocks, "preview-prod").filter(r => /\/resourceGroups\/rg-pgwi-[a-z]+$/.test(r.inputs.scope)).map(r => [r.inputs.roleDefinitionId, r.inputs.scope]);
+        expect(onGroups).to.have.deep.members([
+            [roleId(BUILTIN_ROLES.reader), groupId("prod")], [roleId(BUILTIN_ROLES.aksClusterUser), groupId("prod")], [roleId(BUILTIN_ROLES.aksRbacReader), groupId("prod")],
+        ]);
+    });
+
+    it("exports each stack's backend URL and secrets provider, and the prod preview client id", async () => {
+        const vars = await promiseOf(outputs.githubVariables) as Record<string, string>;
+        expect(vars).to.include({
+            AZURE_STORAGE_ACCOUNT: "pulumistate",
+            [backendUrlVariable("dev")]: "azblob://pulumi-state-dev",
+            [backendUrlVariable("prod")]: "azblob://pulumi-state-prod",
+        });
+        expect(vars[clientIdVariable("preview", "prod")]).to.equal(mocks.named("azure-native:managedidentity:UserAssignedIdentity", "preview-prod-identity").state.clientId);
+        expect(await promiseOf(outputs.secretsProviders)).to.deep.equal({
+            dev: "azurekeyvault://kv-pulumi.vault.azure.net/keys/pulumi-dev",
+            prod: "azurekeyvault://kv-pulumi.vault.azure.net/keys/pulumi-prod",
+        });
+    });
+
+    it("the set-up makes the prod-preview environment deployable from main only, beside dev and prod", async () => {
+        const setup = await promiseOf(outputs.githubSetup) as any;
+        expect(setup.commands).to.include(`gh api -X POST repos/${REPO}/environments/prod-preview/deployment-branch-policies -f name=main -f type=branch`);
+        expect(setup.commands.filter((c: string) => c.includes("deployment-branch-policies"))).to.have.length(3);
     });
 });
 
@@ -198,7 +283,10 @@ describe("bootstrap: config", () => {
         ["githubRepository", "contoso", "githubRepository", "must be owner/repository"],
         ["stacks", ["Prod"], "stacks[0]", "1-12 lower-case letters or digits"],
         ["stacks", [], "stacks", "list at least one stack"],
-        ["stateContainerId", "pulumistate", "stateContainerId", "blob container's ARM id"],
+        ["stateAccountId", "pulumistate", "stateAccountId", "a storage account's ARM id"],
+        ["stateAccountId", `${ACCOUNT}/blobServices/default/containers/state`, "stateAccountId", "a storage account's ARM id"],
+        // The old single shared container is refused by name, not silently ignored.
+        ["stateContainerId", `${ACCOUNT}/blobServices/default/containers/state`, "stateContainerId", "is replaced by stateAccountId"],
         ["secretsKeyVaultId", "kv-pulumi", "secretsKeyVaultId", "a Key Vault's ARM id"],
         ["previewStack", "staging", "previewStack", "must be one of stacks (dev, prod)"],
     ] as const) {

@@ -133,6 +133,7 @@ export const BAD_INPUTS: [string, Record<string, unknown>, string, string, strin
     ["pgAdminPrincipalType", { pgAdminPrincipalType: "Robot" }, '"Robot"', "allowed values are User, Group, ServicePrincipal"],
     ["acrSku", { acrSku: "Free" }, '"Free"', "allowed values are Basic, Standard, Premium"],
     ["protectData", { protectData: "maybe" }, '"maybe"', "must be true or false"],
+    ["pgAdminPrincipalType", { pgAdminPrincipalType: "User", pgAdminPrincipalName: "ada@contoso.onmicrosoft.com" }, '"User"', "needs an Entra group as PostgreSQL administrator", "prod"],
     ["workloadHighAvailability", { workloadHighAvailability: "yes" }, '"yes"', "must be true or false"],
     ["apps[0].replicas", { workloadHighAvailability: true, apps: [{ name: "demo", replicas: 1 }] }, "1", "needs at least 2 replicas per app"],
     ["aksAzurePolicy", { aksAzurePolicy: "on" }, '"on"', "must be true or false"],
@@ -387,10 +388,11 @@ describe("config: personal stacks and the committed stack files", () => {
         }
     });
 
-    it("prod's authorised ranges, firewall and administrator group are committed in Pulumi.prod.yaml", () => {
+    it("prod's private network, authorised ranges and administrator group are committed in Pulumi.prod.yaml (no firewall)", () => {
         const prod = stackFileValues("prod");
+        expect(prod.networkMode).to.equal("private");
         expect(prod.aksApiServerAuthorizedCidrs).to.be.an("array").that.is.not.empty;
-        expect(prod.pgAllowedCidrs).to.be.an("array").that.is.not.empty;
+        expect(prod).to.not.have.property("pgAllowedCidrs");
         expect(prod).to.include({ pgAdminPrincipalType: "Group", createResourceGroup: false });
         expect(String(prod.pgAdminObjectId)).to.match(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
     });
@@ -471,5 +473,54 @@ describe("config: the README's example of a stack with several mistakes", () => 
     it("is exactly what the program prints for it", () => {
         const error = configErrorOf(() => parse("dev-ada", { pgSkuname: "Standard_B2s", pgAllowedCidrs: ["192.168.1.10/32"], pgAdminPrincipalName: "Ada Lovelace" }));
         expect(fs.readFileSync(path.join(ROOT, "README.md"), "utf8")).to.contain(`\`\`\`\n${error.message}\n\`\`\``);
+    });
+});
+
+describe("config: the network", () => {
+    const prodValues = () => stackConfig("prod");
+
+    it("prod is private and restricted as committed", () => {
+        const config = parseConfig(prodValues(), "prod");
+        expect(config.network.mode).to.equal("private");
+        expect(config.network.existingSubnets).to.equal(undefined);
+        expect(config.aks.requireRestrictedApiServer).to.equal(true);
+        expect(config.aks.enableEncryptionAtHost).to.equal(true);
+        expect(config.postgres.allowedCidrs).to.deep.equal([]);
+    });
+
+    it("prod refuses an unrestricted Kubernetes API: its committed file with the authorised ranges emptied fails", () => {
+        expect(() => parseConfig({ ...prodValues(), aksApiServerAuthorizedCidrs: "[]" }, "prod"))
+            .to.throw(/aksApiServerAuthorizedCidrs" = \[\]: this stack must not expose an unrestricted Kubernetes API/);
+    });
+
+    it("a private stack refuses firewall CIDRs: it has no public endpoint", () => {
+        expect(() => parseConfig({ ...prodValues(), pgAllowedCidrs: '["20.86.144.16/28"]' }, "prod"))
+            .to.throw(/pgAllowedCidrs.*no public endpoint and no firewall rules/);
+    });
+
+    it("a private stack refuses overlapping subnets, under the config key", () => {
+        expect(() => parseConfig({ ...prodValues(), networkPostgresSubnet: "10.42.0.0/27" }, "prod"))
+            .to.throw(/"aks-pg-passwordless:networkPostgresSubnet" = "10.42.0.0\/27": networkAksNodesSubnet = 10.42.0.0\/24 and networkPostgresSubnet = 10.42.0.0\/27 overlap/);
+    });
+
+    it("a private stack needs a Premium registry for its private endpoint", () => {
+        expect(() => parseConfig({ ...prodValues(), acrSku: "Standard" }, "prod")).to.throw(/acrSku.*only Premium has/);
+    });
+
+    it("bring your own VNet takes all three subnet ids, from one VNet", () => {
+        const vnet = "/subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590/resourceGroups/rg-hub/providers/Microsoft.Network/virtualNetworks/spoke";
+        const byo = { networkExistingAksNodesSubnetId: `${vnet}/subnets/aks`, networkExistingPostgresSubnetId: `${vnet}/subnets/pg`,
+            networkExistingPrivateEndpointsSubnetId: `${vnet}/subnets/pe` };
+        expect(parseConfig({ ...prodValues(), ...byo }, "prod").network.existingSubnets).to.deep.equal({
+            aksNodesSubnetId: `${vnet}/subnets/aks`, postgresSubnetId: `${vnet}/subnets/pg`, privateEndpointsSubnetId: `${vnet}/subnets/pe`,
+        });
+        expect(() => parseConfig({ ...prodValues(), networkExistingAksNodesSubnetId: `${vnet}/subnets/aks` }, "prod"))
+            .to.throw(/networkExistingPostgresSubnetId.*all three existing subnet ids/);
+    });
+
+    it("dev stays public: no VNet settings apply and its firewall CIDRs are still required", () => {
+        const config = parseConfig(stackConfig("dev"), "dev");
+        expect(config.network.mode).to.equal("public");
+        expect(config.aks.requireRestrictedApiServer).to.equal(false);
     });
 });

@@ -86,8 +86,10 @@ const ARM_TYPES: Record<string, string> = {
     "containerregistry:Registry": "Microsoft.ContainerRegistry/registries",
     "operationalinsights:Workspace": "Microsoft.OperationalInsights/workspaces",
     "monitor:DataCollectionRule": "Microsoft.Insights/dataCollectionRules",
-    "keyvault:Vault": "Microsoft.KeyVault/vaults",
+    "network:VirtualNetwork": "Microsoft.Network/virtualNetworks",
     "network:PrivateEndpoint": "Microsoft.Network/privateEndpoints",
+    "privatedns:PrivateZone": "Microsoft.Network/privateDnsZones",
+    "keyvault:Vault": "Microsoft.KeyVault/vaults",
 };
 
 /** The id Azure would assign: `/subscriptions/…/resourceGroups/…/providers/<type>/<name>`, children and extensions below their parent. */
@@ -110,6 +112,8 @@ function armId(type: string, name: string, inputs: Record<string, any>): string 
             return `${group}/providers/Microsoft.DBforPostgreSQL/flexibleServers/${inputs.serverName}/firewallRules/${name}`;
         case "keyvault:Secret":
             return `${group}/providers/Microsoft.KeyVault/vaults/${inputs.vaultName}/secrets/${name}`;
+        case "privatedns:VirtualNetworkLink":
+            return `${group}/providers/Microsoft.Network/privateDnsZones/${inputs.privateZoneName}/virtualNetworkLinks/${name}`;
         case "network:PrivateDnsZoneGroup":
             return `${group}/providers/Microsoft.Network/privateEndpoints/${inputs.privateEndpointName}/privateDnsZoneGroups/${name}`;
         case "authorization:RoleAssignment":
@@ -286,6 +290,16 @@ export class AzureMocks implements pulumi.runtime.Mocks {
                 return { ...inputs, name: inputs.firewallRuleName };
             case "azure-native:containerregistry:Registry":
                 return { ...inputs, name: inputs.registryName, loginServer: `${inputs.registryName}.azurecr.io` };
+            case "azure-native:network:VirtualNetwork":
+                return { ...inputs, name: inputs.virtualNetworkName };
+            case "azure-native:network:PrivateEndpoint":
+                return { ...inputs, name: inputs.privateEndpointName };
+            case "azure-native:network:PrivateDnsZoneGroup":
+                return { ...inputs, name: inputs.privateDnsZoneGroupName };
+            case "azure-native:privatedns:PrivateZone":
+                return { ...inputs, name: inputs.privateZoneName };
+            case "azure-native:privatedns:VirtualNetworkLink":
+                return { ...inputs, name: inputs.virtualNetworkLinkName };
             case "docker-build:index:Image": {
                 const tag: string = inputs.tags?.[0] ?? "";
                 return { ...inputs, digest: IMAGE_DIGEST, ref: `${tag.replace(/:[^:/]+$/, "")}@${IMAGE_DIGEST}` };
@@ -298,10 +312,6 @@ export class AzureMocks implements pulumi.runtime.Mocks {
                 };
             case "azure-native:keyvault:Secret":
                 return { ...inputs, name: inputs.secretName };
-            case "azure-native:network:PrivateEndpoint":
-                return { ...inputs, name: inputs.privateEndpointName };
-            case "azure-native:network:PrivateDnsZoneGroup":
-                return { ...inputs, name: inputs.privateDnsZoneGroupName };
             case "random:index/randomPassword:RandomPassword":
                 return { ...inputs, result: "r".repeat(inputs.length ?? 16) };
             case "random:index/randomString:RandomString":

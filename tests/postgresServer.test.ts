@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
-import { PostgresServer, PostgresServerArgs, SERVER_API_VERSION, SERVER_PARAMETERS, standbyZoneFor } from "../components/postgresServer";
+import { accessProblems, PostgresServer, PostgresServerArgs, SERVER_API_VERSION, SERVER_PARAMETERS, standbyZoneFor } from "../components/postgresServer";
 import { DEPLOYER_ARM_TOKEN, DEPLOYER_OBJECT_ID, EGRESS_IP, promiseOf, TENANT_ID } from "./mocks";
 import { underMocks } from "./harness";
 
@@ -232,5 +232,54 @@ describe("PostgresServer", () => {
         expect(standbyZoneFor("SameZone", undefined, undefined)).to.equal(undefined);
         expect(standbyZoneFor("ZoneRedundant", "1", "2")).to.equal("2");
         expect(standbyZoneFor("Disabled", "1", "2")).to.equal(undefined);
+    });
+});
+
+describe("PostgresServer with private access (VNet integration)", () => {
+    const vnet = `/subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590/resourceGroups/rg-test/providers/Microsoft.Network/virtualNetworks/vnet-test`;
+    const privateNetwork = {
+        delegatedSubnetId: `${vnet}/subnets/snet-postgres`,
+        privateDnsZoneId: "/subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590/resourceGroups/rg-test/providers/Microsoft.Network/privateDnsZones/psql-test.private.postgres.database.azure.com",
+    };
+    const privateArgs: Partial<PostgresServerArgs> = {
+        privateNetwork, clusterEgressIp: undefined, allowedCidrs: [], protect: true,
+        skuTier: "GeneralPurpose", skuName: "Standard_D2ds_v5", highAvailability: "ZoneRedundant", availabilityZone: "1", standbyAvailabilityZone: "2",
+    };
+
+    it("has no public endpoint: public network access Disabled", async () => {
+        const { mocks } = await build(privateArgs);
+        expect(mocks.named(SERVER, "pg-server").inputs.network.publicNetworkAccess).to.equal("Disabled");
+    });
+
+    it("lives in the delegated subnet, named in the linked private DNS zone", async () => {
+        const { mocks } = await build(privateArgs);
+        expect(mocks.named(SERVER, "pg-server").inputs.network).to.deep.equal({
+            publicNetworkAccess: "Disabled",
+            delegatedSubnetResourceId: privateNetwork.delegatedSubnetId,
+            privateDnsZoneArmResourceId: privateNetwork.privateDnsZoneId,
+        });
+    });
+
+    it("has no firewall rule at all", async () => {
+        const { mocks } = await build(privateArgs);
+        expect(mocks.ofType(RULE)).to.deep.equal([]);
+    });
+
+    it("still resolves its admin login (nothing waits on a firewall rule that does not exist)", async () => {
+        const { result } = await build(privateArgs);
+        expect(await promiseOf(result.adminLogin)).to.equal("ada@contoso.onmicrosoft.com");
+    });
+
+    it("refuses firewall input: CIDRs or an egress IP would be rules a private server cannot have", () => {
+        expect(accessProblems({ privateNetwork, allowedCidrs: ["198.51.100.0/28"] })).to.have.length(1);
+        expect(accessProblems({ privateNetwork, allowedCidrs: [], clusterEgressIp: EGRESS_IP })).to.have.length(1);
+        expect(accessProblems({ privateNetwork, allowedCidrs: [] })).to.deep.equal([]);
+        expect(accessProblems({ allowedCidrs: [] })).to.deep.equal(["a public server needs clusterEgressIp: workloads connect from it"]);
+    });
+
+    it("a public server keeps today's public endpoint and its firewall rules", async () => {
+        const { mocks } = await build();
+        expect(mocks.named(SERVER, "pg-server").inputs.network).to.deep.equal({ publicNetworkAccess: "Enabled" });
+        expect(mocks.ofType(RULE).map(r => r.inputs.firewallRuleName)).to.have.members(["aks-egress", "allowed-198-51-100-0-28"]);
     });
 });

@@ -24,6 +24,8 @@ const byName = (rs: RecordedResource[]) => new Map(rs.map(r => [`${r.type} ${r.n
 
 describe("the prod lock does not block ordinary changes (D4)", function () {
     this.timeout(120_000);
+    // Prod as committed is private and has no firewall rules; the firewall cases run on prod's settings with a public
+    // server (a protected stack that chose networkMode public), where rules under the lock still exist.
     const cidrs = ["52.174.16.0/28", "40.114.8.8/29", "13.69.64.64/27"];
 
     it("prod's server carries the CanNotDelete lock this file is about", async () => {
@@ -32,8 +34,8 @@ describe("the prod lock does not block ordinary changes (D4)", function () {
     });
 
     it("removing one CIDR from prod's list deletes exactly that firewall rule and changes no other child of the locked server", async () => {
-        const before = byName((await lockedChildren({ pgAllowedCidrs: cidrs })).children);
-        const after = byName((await lockedChildren({ pgAllowedCidrs: [cidrs[0], cidrs[2]] })).children);
+        const before = byName((await lockedChildren({ networkMode: "public", pgAllowedCidrs: cidrs })).children);
+        const after = byName((await lockedChildren({ networkMode: "public", pgAllowedCidrs: [cidrs[0], cidrs[2]] })).children);
         const deleted = [...before.keys()].filter(k => !after.has(k));
         const created = [...after.keys()].filter(k => !before.has(k));
         const changed = [...after.keys()].filter(k => before.has(k) && before.get(k) !== after.get(k));
@@ -43,8 +45,8 @@ describe("the prod lock does not block ordinary changes (D4)", function () {
     });
 
     it("adding a CIDR to prod's list creates one rule and deletes nothing", async () => {
-        const before = byName((await lockedChildren({ pgAllowedCidrs: [cidrs[0], cidrs[2]] })).children);
-        const after = byName((await lockedChildren({ pgAllowedCidrs: cidrs })).children);
+        const before = byName((await lockedChildren({ networkMode: "public", pgAllowedCidrs: [cidrs[0], cidrs[2]] })).children);
+        const after = byName((await lockedChildren({ networkMode: "public", pgAllowedCidrs: cidrs })).children);
         expect([...before.keys()].filter(k => !after.has(k))).to.deep.equal([]);
         expect([...after.keys()].filter(k => !before.has(k))).to.deep.equal(["azure-native:dbforpostgresql:FirewallRule postgres-fw-allowed-40-114-8-8-29"]);
     });
@@ -54,7 +56,7 @@ describe("the prod lock does not block ordinary changes (D4)", function () {
     });
 
     it("every child of the locked server that a change could delete is covered by README → \"The prod lock\"", async () => {
-        const { children, retained } = await lockedChildren({ pgAllowedCidrs: cidrs });
+        const { children, retained } = await lockedChildren({ networkMode: "public", pgAllowedCidrs: cidrs });
         const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
         const section = /### The prod lock\n([\s\S]*?)(\n## |\n### )/.exec(readme)?.[1] ?? "";
         expect(section, "README has a \"### The prod lock\" section").to.not.equal("");

@@ -128,10 +128,13 @@ for (const stack of ["dev", "prod", "dev-ada"]) {
             expect(run.mocks.named(T.fic, "demo-identity-federation").inputs.subject).to.equal(subject);
         });
 
-        it("the cluster's egress IP is a database firewall rule", async () => {
-            expect(await promiseOf(run.outputs.clusterEgressIp)).to.equal(EGRESS_IP);
-            expect(run.mocks.named(T.rule, "postgres-fw-aks-egress").inputs).to.include({ startIpAddress: EGRESS_IP, endIpAddress: EGRESS_IP });
-        });
+        // A public server admits the cluster by its egress IP; a private one (prod) has no firewall at all (below).
+        if (stackValues(stack).networkMode !== "private") {
+            it("the cluster's egress IP is a database firewall rule", async () => {
+                expect(await promiseOf(run.outputs.clusterEgressIp)).to.equal(EGRESS_IP);
+                expect(run.mocks.named(T.rule, "postgres-fw-aks-egress").inputs).to.include({ startIpAddress: EGRESS_IP, endIpAddress: EGRESS_IP });
+            });
+        }
 
         it("the role step connects with the administrator login the server was given, and a token for PostgreSQL", () => {
             const provider = run.mocks.named(T.pgProvider, "demo-postgres-admin").inputs;
@@ -663,5 +666,71 @@ describe("program: a deploy waits only on real dependencies", () => {
 
     it("the federated credential, which needs the cluster's issuer, waits for the cluster", () => {
         expect(run.mocks.named(T.fic, "demo-identity-federation").requestedAt).to.be.at.least(run.mocks.named(T.cluster, "aks-cluster").createdAt);
+    });
+});
+
+// Issue 13 acceptance, as prod's committed stack file evaluates: the database only through the VNet.
+describe("program: prod is private (Pulumi.prod.yaml as committed)", () => {
+    let prod: ProgramRun;
+    let dev: ProgramRun;
+    before(async () => {
+        prod = await runProgram({ stack: "prod" });
+        dev = await runProgram({ stack: "dev" });
+    });
+    const VNET = "azure-native:network:VirtualNetwork";
+    const ZONE = "azure-native:privatedns:PrivateZone";
+    const LINK = "azure-native:privatedns:VirtualNetworkLink";
+
+    it("the PostgreSQL server has no public endpoint", () => {
+        expect(prod.mocks.named(T.server, "postgres-server").inputs.network.publicNetworkAccess).to.equal("Disabled");
+    });
+
+    it("there is no firewall rule", () => {
+        expect(prod.mocks.ofType(T.rule)).to.deep.equal([]);
+    });
+
+    it("the server is in the VNet's subnet delegated to flexible servers", () => {
+        const vnet = prod.mocks.named(VNET, "network-vnet");
+        const server = prod.mocks.named(T.server, "postgres-server").inputs.network;
+        const subnet = (vnet.inputs.subnets as { name: string; delegations?: { serviceName: string }[] }[])
+            .find(s => server.delegatedSubnetResourceId === `${vnet.id}/subnets/${s.name}`);
+        expect(subnet?.delegations?.map(d => d.serviceName)).to.deep.equal(["Microsoft.DBforPostgreSQL/flexibleServers"]);
+    });
+
+    it("the server's private DNS zone is <prefix>.private.postgres.database.azure.com, linked to that VNet", () => {
+        const zoneId = prod.mocks.named(T.server, "postgres-server").inputs.network.privateDnsZoneArmResourceId;
+        const zone = prod.mocks.ofType(ZONE).find(z => z.id === zoneId)!;
+        expect(zone.inputs.privateZoneName).to.equal("psql-pgwi-prod.private.postgres.database.azure.com");
+        const link = prod.mocks.ofType(LINK).find(l => l.inputs.privateZoneName === zone.inputs.privateZoneName)!;
+        expect(link.inputs.virtualNetwork.id).to.equal(prod.mocks.named(VNET, "network-vnet").id);
+    });
+
+    it("the nodes are in the VNet", () => {
+        const vnetId = prod.mocks.named(VNET, "network-vnet").id;
+        const pools = prod.mocks.named(T.cluster, "aks-cluster").inputs.agentPoolProfiles as { vnetSubnetID: string }[];
+        expect(pools.map(p => p.vnetSubnetID)).to.deep.equal([`${vnetId}/subnets/snet-aks-nodes`]);
+    });
+
+    it("pods reach PostgreSQL only in its subnet", () => {
+        const egress = prod.mocks.named("kubernetes:networking.k8s.io/v1:NetworkPolicy", "demo-namespace-network-policy").inputs.spec.egress as
+            { to: { ipBlock?: { cidr: string } }[]; ports: { port: number }[] }[];
+        expect(egress.find(rule => rule.ports.some(p => p.port === 5432))!.to).to.deep.equal([{ ipBlock: { cidr: stackValues("prod").networkPostgresSubnet } }]);
+    });
+
+    it("the registry has no public access and a private endpoint", () => {
+        expect(prod.mocks.named(T.registry, "app-image-registry").inputs).to.include({ publicNetworkAccess: "Disabled", zoneRedundancy: "Enabled" });
+        expect(prod.mocks.ofType("azure-native:network:PrivateEndpoint").map(pe => pe.name)).to.deep.equal(["app-image-registry-endpoint"]);
+    });
+
+    it("the API server is restricted to the committed runner ranges and the nodes encrypt at host", () => {
+        const cluster = prod.mocks.named(T.cluster, "aks-cluster").inputs;
+        expect(cluster.apiServerAccessProfile.authorizedIPRanges).to.deep.equal(stackValues("prod").aksApiServerAuthorizedCidrs);
+        expect(cluster.agentPoolProfiles[0].enableEncryptionAtHost).to.equal(true);
+    });
+
+    it("dev stays public: no VNet, firewall rules as before", () => {
+        expect(dev.mocks.ofType(VNET)).to.deep.equal([]);
+        expect(dev.mocks.named(T.server, "postgres-server").inputs.network).to.deep.equal({ publicNetworkAccess: "Enabled" });
+        expect(dev.mocks.ofType(T.rule).length).to.be.greaterThan(0);
     });
 });

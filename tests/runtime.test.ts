@@ -65,8 +65,11 @@ describe("runtime: Node.js 22 LTS everywhere", () => {
 
     it("every external action is on a release that runs on Node 24", () => {
         for (const file of WORKFLOW_FILES) {
+            // Actions are pinned by commit SHA with the release as a comment (`uses: a/b@<sha> # v6.1.0`): the release is read from the comment.
+            const releases = new Map([...read(file).matchAll(/uses:\s*(\S+)\s+#\s*(v\d+\.\d+\.\d+)\s*$/gm)].map(m => [m[1], m[2]]));
             for (const uses of stepsOf(yaml.load(read(file))).map(step => step.uses).filter(u => u && !u.startsWith("./"))) {
-                const [action, version] = uses.split("@");
+                const [action, ref] = uses.split("@");
+                const version = /^[0-9a-f]{40}$/.test(ref) ? releases.get(uses) : ref;
                 expect(NODE24_SINCE, `${file}: ${action} is not in NODE24_SINCE; check its action.yml's runs.using`).to.have.property(action);
                 expect(Number(/^v(\d+)\./.exec(version)?.[1]), `${file}: ${uses}`).to.be.at.least(NODE24_SINCE[action]);
             }
