@@ -2,8 +2,9 @@ import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
 import { KeyVault, KeyVaultArgs, KEY_VAULT_PRIVATE_DNS_ZONE } from "../components/keyVault";
 import { existingSecretId, isKeyVaultName, isKeyVaultSecretName, keyVaultName, keyVaultSettingsProblems } from "../lib/keyVaultNames";
+import { BUILTIN_ROLES } from "../lib/azureRoles";
 import { promiseOf, SUBSCRIPTION_ID, TENANT_ID } from "./mocks";
-import { underMocks } from "./harness";
+import { runProgram, underMocks } from "./harness";
 
 const VAULT = "azure-native:keyvault:Vault";
 const SECRET = "azure-native:keyvault:Secret";
@@ -188,5 +189,30 @@ describe("existingSecretId: an app's listed secret must exist first", () => {
             error = e as Error;
         }
         expect(error?.message).to.include('apps[orders].secrets lists Key Vault secret "payments-api-key", which does not exist in vault kv-akspg-dev-x7k2q9');
+    });
+});
+
+describe("program: the stack's Key Vault", () => {
+    it("dev: the demo app reads its one generated secret — Key Vault Secrets User on that secret, mounted through its own SecretProviderClass", async () => {
+        const { mocks } = await runProgram({ stack: "dev" });
+        const secret = mocks.named(SECRET, "keyvault-demo-api-key");
+        const grants = mocks.ofType("azure-native:authorization:RoleAssignment").filter(a => a.inputs.roleDefinitionId.endsWith(BUILTIN_ROLES.keyVaultSecretsUser));
+        expect(grants.map(g => g.inputs.scope)).to.deep.equal([secret.id]);
+        const identity = mocks.named("azure-native:managedidentity:UserAssignedIdentity", "demo-identity-identity");
+        expect(grants[0].inputs.principalId).to.equal(identity.state.principalId);
+        const spc = mocks.named("kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass", "demo-workload-secret-provider").inputs;
+        expect(spc.spec.parameters.clientID).to.equal(identity.state.clientId);
+        expect(spc.spec.parameters.keyvaultName).to.equal(mocks.named(VAULT, "keyvault-vault").inputs.vaultName);
+        expect(mocks.named(VAULT, "keyvault-vault").inputs.properties.publicNetworkAccess).to.equal("enabled");
+    });
+
+    it("prod: purge protection, 90 days, protected, and private — endpoint in the private endpoints subnet, record in the linked vaultcore zone", async () => {
+        const { mocks } = await runProgram({ stack: "prod" });
+        const vault = mocks.named(VAULT, "keyvault-vault");
+        expect(vault.inputs.properties).to.include({ enableRbacAuthorization: true, enablePurgeProtection: true, softDeleteRetentionInDays: 90, publicNetworkAccess: "disabled" });
+        expect(mocks.optionsOf("keyvault-vault").protect).to.equal(true);
+        expect(mocks.named(ENDPOINT, "keyvault-endpoint").inputs.subnet.id).to.match(/\/subnets\/snet-private-endpoints$/);
+        const zone = mocks.ofType("azure-native:privatedns:PrivateZone").find(z => z.inputs.privateZoneName === KEY_VAULT_PRIVATE_DNS_ZONE);
+        expect(mocks.named(ZONE_GROUP, "keyvault-dns").inputs.privateDnsZoneConfigs[0].privateDnsZoneId).to.equal(zone?.id);
     });
 });
