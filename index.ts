@@ -71,8 +71,15 @@ export = async () => {
         const identity = new WorkloadIdentity(`${app.name}-identity`, { ...scope, identityName: names.appIdentity(app.name),
             serviceAccount: { namespace: app.namespace, name: app.serviceAccount, issuers: [cluster.oidcIssuerUrl, ...extra.issuers] },
             github: extra.github, subscriptionId, roleAssignments: [...app.roleAssignments, ...secretReadGrants(vault, app.name, app.secrets)] });
+        // readwrite/readonly: migrations run as an identity of their own (ServiceAccount `<serviceAccount>-migrate`), which
+        // owns the schema; the app's pods hold no DDL.
+        const migration = app.migrations ? new WorkloadIdentity(`${app.name}-migrate-identity`, { ...scope,
+            identityName: `${names.appIdentity(app.name)}-migrate`, subscriptionId,
+            serviceAccount: { namespace: app.namespace, name: `${app.serviceAccount}-migrate`, issuers: [cluster.oidcIssuerUrl] } }) : undefined;
         const role = new PostgresRole(`${app.name}-postgres`, { host: postgres.fqdn, port: postgres.port, adminLogin: postgres.adminLogin,
-            roleName: identity.name, principalId: identity.principalId, databaseName: app.database, protect: config.protectData });
+            roleName: identity.name, principalId: identity.principalId, databaseName: app.database, protect: config.protectData,
+            profile: app.profile, developers: app.developers,
+            migrator: migration && { roleName: migration.name, principalId: migration.principalId } });
         const workload = new AppWorkload(`${app.name}-workload`, { appName: app.name, namespace: namespaces.get(app.namespace)!.name,
             serviceAccountName: app.serviceAccount, clientId: identity.clientId, tenantId: identity.tenantId,
             image: app.image ?? builtImage!.imageRef, replicas: app.replicas, highAvailability: config.workloadHighAvailability,
@@ -81,6 +88,7 @@ export = async () => {
         }, { providers: [cluster.provider], dependsOn: app.secrets.length > 0 ? [identity] : [] }); // secrets mount once granted
         return [app.name, { clientId: identity.clientId, principalId: identity.principalId, role: role.roleName,
             database: role.databaseName, namespace: app.namespace, serviceAccount: app.serviceAccount, subject: identity.subject,
+            migration: migration && { clientId: migration.clientId, role: role.migratorRoleName!, serviceAccount: `${app.serviceAccount}-migrate`, subject: migration.subject },
             checkJob: workload.checkJobName, psql: pulumi.all([postgres.fqdn, postgres.port, postgres.adminLogin, role.roleName])
                 .apply(([host, port, admin, roleName]) => psqlHint(host, port, admin, roleName)) }] as const;
     });

@@ -2,6 +2,7 @@
 import { appSecretsProblems } from "../components/appWorkload";
 import { type ExtraSubject, extraSubjectProblems } from "../lib/federatedSubjects";
 import { allowedAppRolesText, isAllowedAppRole } from "../lib/programRoles";
+import { DEVELOPER_PROFILES, Developer, developerRoleProblem, ROLE_PROFILES, RoleProfile } from "../lib/postgresRoleSql";
 import { ConfigError, Problems, unknownKeyMessage } from "./errors";
 import { PROJECT } from "./naming";
 import { Reader } from "./reader";
@@ -25,6 +26,15 @@ export interface AppSettings {
     image?: string;
     replicas: number;
     roleAssignments: AppRoleAssignment[];
+    /** What the app's PostgreSQL role may do (components/postgresRole.ts, PostgresRoleSettings): owner, readwrite or readonly. */
+    profile: RoleProfile;
+    /**
+     * A migration identity of its own (`<identity>-migrate`, trusting the ServiceAccount `<serviceAccount>-migrate`) that
+     * owns the schema and alone holds DDL; required by `readwrite`/`readonly`.
+     */
+    migrations: boolean;
+    /** Dev only: people whose own Entra login gets a PostgreSQL role on this app's database. */
+    developers: Developer[];
     /** Key Vault secrets (in the stack's vault) the app reads from its read-only CSI mount; the identity may read only these. */
     secrets: string[];
     /** Env var name → one of `secrets`, synced through a Kubernetes Secret: only where an env var is unavoidable. */
@@ -40,7 +50,7 @@ function noAppsMessage(stack: string): string {
         + `    or run \`pulumi config set --path 'apps[0].name' demo --stack ${stack}\` (README, "Config reference", lists an app's fields)`;
 }
 
-const APP_KEYS = ["name", "namespace", "serviceAccount", "database", "image", "replicas", "roleAssignments", "secrets", "envFromSecrets", "extraSubjects"];
+const APP_KEYS = ["name", "namespace", "serviceAccount", "database", "image", "replicas", "roleAssignments", "profile", "migrations", "developers", "secrets", "envFromSecrets", "extraSubjects"];
 
 export function parseApps(r: Reader, problems: Problems, stack: string): AppSettings[] {
     const value = r.isSet("apps") ? r.json("apps") : undefined;
@@ -158,6 +168,34 @@ function parseApp(item: unknown, key: string): AppSettings {
         return n;
     });
     const roleAssignments = field(() => parseRoleAssignments(obj.roleAssignments ?? [], `${key}.roleAssignments`));
+    const profile = field(() => {
+        const p = obj.profile ?? "owner";
+        if (typeof p !== "string" || !(ROLE_PROFILES as readonly string[]).includes(p)) {
+            throw new ConfigError(`${key}.profile`, p, `must be one of ${ROLE_PROFILES.join(", ")}`);
+        }
+        // The demo app (app/, built when `image` is unset) runs its migrations at start-up as its own role: with no
+        // DDL it would exit at once. Until a migration Job runs as the migration identity, these profiles need an image
+        // that leaves DDL to its migrations.
+        if (p !== "owner" && obj.image === undefined) {
+            throw new ConfigError(`${key}.profile`, p, "needs an image of the app's own that runs no DDL at start-up: the demo app built from app/ "
+                + "creates its table at start-up as its own role, which readwrite and readonly forbid (keep owner for it)");
+        }
+        return p as RoleProfile;
+    });
+    const migrations = field(() => {
+        const m = obj.migrations ?? (profile !== undefined && profile !== "owner");
+        if (typeof m !== "boolean") {
+            throw new ConfigError(`${key}.migrations`, m, "must be true or false");
+        }
+        if (profile === "owner" && m) {
+            throw new ConfigError(`${key}.migrations`, m, "is only for profile readwrite or readonly: with owner the app's own role runs its migrations");
+        }
+        if (profile !== undefined && profile !== "owner" && !m) {
+            throw new ConfigError(`${key}.migrations`, m, `profile ${profile} holds no DDL: it needs a migration identity (migrations: true)`);
+        }
+        return m;
+    });
+    const developers = field(() => parseDevelopers(obj.developers ?? [], `${key}.developers`));
     const secrets = field(() => {
         const list = obj.secrets ?? [];
         if (!Array.isArray(list) || list.some(s => typeof s !== "string")) {
@@ -186,7 +224,24 @@ function parseApp(item: unknown, key: string): AppSettings {
     if (problems.errors.length > 0) {
         throw new ConfigError(problems.errors, "");
     }
-    return { name, namespace, serviceAccount, database, image, replicas, roleAssignments, secrets, envFromSecrets, extraSubjects };
+    return { name, namespace, serviceAccount, database, image, replicas, roleAssignments, profile, migrations, developers, secrets, envFromSecrets, extraSubjects };
+}
+
+function parseDevelopers(value: unknown, key: string): Developer[] {
+    if (!Array.isArray(value)) {
+        throw new ConfigError(key, value, "must be a list of {login, objectId, profile?}");
+    }
+    return value.map((item, i) => {
+        const obj = (typeof item === "object" && item !== null ? item : {}) as Record<string, unknown>;
+        const developer = { login: obj.login, objectId: obj.objectId, ...(obj.profile === undefined ? {} : { profile: obj.profile }) } as Developer;
+        // The same rules developerRoleProblem applies stack-wide, for this one entry (its index within the app).
+        const problem = developerRoleProblem("dev", [developer]);
+        if (problem || Object.keys(obj).some(k => !["login", "objectId", "profile"].includes(k))) {
+            throw new ConfigError(`${key}[${i}]`, item, problem?.replace(/^developers\[0\]\./, "")
+                ?? `must be {login, objectId, profile?} (profile: ${DEVELOPER_PROFILES.join(" or ")})`);
+        }
+        return developer;
+    });
 }
 
 const SUBJECT_KEYS: Record<string, string[]> = {
@@ -250,8 +305,25 @@ function parseRoleAssignments(value: unknown, key: string): AppRoleAssignment[] 
  * stack's own resource group (bootstrap/grants.ts), so an app role elsewhere would fail mid-deploy.
  */
 export function checkAppsAgainstStack(apps: readonly (AppSettings | undefined)[], problems: Problems, stack: {
-    workloadHighAvailability?: boolean; createResourceGroup?: boolean; resourceGroup?: string;
+    workloadHighAvailability?: boolean; createResourceGroup?: boolean; resourceGroup?: string; name?: string; protectData?: boolean;
 }): void {
+    // Developer roles are for dev only (developerRoleProblem), and a person has one role on the server, for one app.
+    const seen = new Map<string, string>();
+    apps.forEach((app, i) => {
+        if (app && app.developers.length > 0 && stack.name !== undefined) {
+            const problem = developerRoleProblem(stack.name, app.developers, { protectData: stack.protectData });
+            if (problem?.includes("dev only")) {
+                problems.add(`apps[${i}].developers`, app.developers.map(d => d.login), problem);
+            }
+        }
+        app?.developers.forEach((d, j) => {
+            const first = seen.get(d.login.toLowerCase());
+            if (first) {
+                problems.add(`apps[${i}].developers[${j}].login`, d.login, `already listed in ${first}: a person has one PostgreSQL role on the server, for one app`);
+            }
+            seen.set(d.login.toLowerCase(), first ?? `apps[${i}].developers`);
+        });
+    });
     apps.forEach((app, i) => {
         if (app && stack.workloadHighAvailability && app.replicas < 2) {
             problems.add(`apps[${i}].replicas`, app.replicas,

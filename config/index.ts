@@ -79,11 +79,11 @@ export function parseConfig(raw: Readonly<Record<string, string>>, stack: string
     const workloadHighAvailability = v(() => r.boolean("workloadHighAvailability"));
     const apps = v(() => parseApps(r, problems, stack));
     const createResourceGroup = v(() => r.boolean("createResourceGroup"));
+    const protectData = v(() => r.boolean("protectData"));
     checkAppsAgainstStack(apps ?? [], problems, {
-        workloadHighAvailability, createResourceGroup,
+        workloadHighAvailability, createResourceGroup, name: stack, protectData,
         resourceGroup: namePrefix === undefined ? undefined : resourceNames(namePrefix, stack).resourceGroup,
     });
-    const protectData = v(() => r.boolean("protectData"));
     // A stack whose data is protected (prod) is administered by a group, never one person: people leave, and a
     // group's membership is where access is reviewed. The policy pack refuses the same for prod stacks.
     if (protectData && postgres.administrator.principalType !== undefined && postgres.administrator.principalType !== "Group") {

@@ -162,6 +162,13 @@ export const BAD_INPUTS: [string, Record<string, unknown>, string, string, strin
     ["apps[0].colour", { apps: [{ ...devApp, colour: "blue" }] }, '"blue"', "is not an app setting"],
     ["apps[0].roleAssignments[0].scope", { apps: [{ ...devApp, roleAssignments: [{ scope: "/subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590", roleDefinitionId: "4633458b-17de-408a-b874-0445c86b69e6" }] }] }, '"/subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590"', "subscription- or resource-group-wide grants are refused"],
     ["apps[0].roleAssignments[0].roleDefinitionId", { apps: [{ ...devApp, roleAssignments: [{ scope: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv1", roleDefinitionId: "Key Vault Secrets User" }] }] }, '"Key Vault Secrets User"', "role definition GUID"],
+    ["apps[0].profile", { apps: [{ ...devApp, profile: "admin" }] }, '"admin"', "must be one of owner, readwrite, readonly"],
+    ["apps[0].migrations", { apps: [{ ...devApp, profile: "readwrite", migrations: false, image: "contoso.azurecr.io/demo:1.0.0" }] }, "false", "needs a migration identity"],
+    ["apps[0].profile", { apps: [{ ...devApp, profile: "readonly" }] }, '"readonly"', "creates its table at start-up as its own role"],
+    ["apps[0].migrations", { apps: [{ ...devApp, migrations: true }] }, "true", "only for profile readwrite or readonly"],
+    ["apps[0].developers[0]", { apps: [{ ...devApp, developers: [{ login: "ada", objectId: "0c2b7d1e-4f3a-4e8b-9a61-2d5c7e9f1a30" }] }] }, '{"login":"ada","objectId":"0c2b7d1e-4f3a-4e8b-9a61-2d5c7e9f1a30"}', "not a user principal name"],
+    ["apps[0].developers", { apps: [{ ...devApp, replicas: 2, developers: [{ login: "ada@contoso.com", objectId: "0c2b7d1e-4f3a-4e8b-9a61-2d5c7e9f1a30" }] }] }, '["ada@contoso.com"]', "for dev only", "prod"],
+    ["apps[1].developers[0].login", { apps: [{ name: "api", developers: [{ login: "ada@contoso.com", objectId: "0c2b7d1e-4f3a-4e8b-9a61-2d5c7e9f1a30" }] }, { name: "worker", developers: [{ login: "Ada@contoso.com", objectId: "0c2b7d1e-4f3a-4e8b-9a61-2d5c7e9f1a30" }] }] }, '"Ada@contoso.com"', "one PostgreSQL role on the server"],
     ["apps[0].secrets", { apps: [{ ...devApp, secrets: ["demo_api_key"] }] }, '["demo_api_key"]', "is not a Key Vault secret name"],
     ["apps[0].extraSubjects", { apps: [{ ...devApp, extraSubjects: [{ kind: "kubernetes", issuer: "http://aks-green.example.com/" }] }] }, '[{"kind":"kubernetes","issuer":"http://aks-green.example.com/"}]', "must be https"],
     ["apps[0].extraSubjects", { apps: [{ ...devApp, extraSubjects: [{ kind: "github", name: "ci-migrate", repository: "contoso", workflow: "migrate.yml", ref: "refs/heads/main" }] }] }, '[{"kind":"github","name":"ci-migrate","repository":"contoso","workflow":"migrate.yml","ref":"refs/heads/main"}]', 'extra subject "ci-migrate": repository "contoso" is not <owner>/<repo>'],
@@ -339,6 +346,17 @@ describe("config: a newcomer's mistakes are caught at start, all at once, by nam
             .to.equal("ada_fabrikam.com#EXT#@contoso.onmicrosoft.com");
         const group = { pgAdminObjectId: "3f2b8a51-6c1e-4d7a-9b0e-2c4d5e6f7a8b", pgAdminPrincipalType: "Group", pgAdminPrincipalName: "PG Admins (Prod)" };
         expect(parse("dev-ada", group).postgres.administrator.principalName).to.equal("PG Admins (Prod)");
+    });
+
+    it("an app's PostgreSQL profile defaults to owner without migrations; readwrite and readonly default to a migration identity", () => {
+        const apps = parse("dev", { apps: [{ name: "api" }, { name: "shop", profile: "readwrite", image: "contoso.azurecr.io/shop:1.4.0" }, { name: "bi", profile: "readonly", migrations: true, image: "contoso.azurecr.io/bi:2.0.0" }] }).apps;
+        expect(apps.map(a => [a.profile, a.migrations])).to.deep.equal([["owner", false], ["readwrite", true], ["readonly", true]]);
+    });
+
+    it("a dev stack's developers are read with their profile, none by default", () => {
+        const ada = { login: "ada@contoso.com", objectId: "0c2b7d1e-4f3a-4e8b-9a61-2d5c7e9f1a30", profile: "readonly" };
+        const apps = parse("dev", { apps: [{ name: "api", developers: [ada] }, { name: "shop" }] }).apps;
+        expect(apps.map(a => a.developers)).to.deep.equal([[ada], []]);
     });
 
     it("apps may share a namespace, each with its own ServiceAccount", () => {

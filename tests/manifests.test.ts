@@ -14,6 +14,7 @@ type Model = { validate(): void };
 const MODELS: Record<string, new (data: any) => Model> = {
     "kubernetes:core/v1:Namespace": core.Namespace,
     "kubernetes:core/v1:ServiceAccount": core.ServiceAccount,
+    "kubernetes:core/v1:ConfigMap": core.ConfigMap,
     "kubernetes:apps/v1:Deployment": apps.Deployment,
     "kubernetes:batch/v1:Job": batch.Job,
     "kubernetes:networking.k8s.io/v1:NetworkPolicy": networking.NetworkPolicy,

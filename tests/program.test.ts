@@ -392,6 +392,33 @@ describe("program: three apps get three independent chains", () => {
     });
 });
 
+describe("program: an app with profile readwrite runs its migrations as an identity of its own", () => {
+    let run: ProgramRun;
+    before(async () => {
+        run = await runProgram({ stack: "dev", overrides: { apps: [{ name: "shop", profile: "readwrite", image: "contoso.azurecr.io/shop:1.4.0" }] } });
+    });
+
+    it("the migration identity's credential trusts the ServiceAccount <serviceAccount>-migrate, not the app's", () => {
+        const fic = run.mocks.named(T.fic, "shop-migrate-identity-federation");
+        expect(fic.inputs.resourceName).to.equal("id-pgwi-dev-shop-migrate");
+        expect(fic.inputs.subject).to.equal("system:serviceaccount:shop:shop-migrate");
+    });
+
+    it("the migration identity owns the database; the app's identity is the readwrite role the pods log in as", () => {
+        const migrate = "id-pgwi-dev-shop-migrate";
+        expect(run.mocks.named(T.database, "shop-postgres-database").inputs.owner).to.equal(migrate);
+        expect(run.mocks.named(T.label, "shop-postgres-migrator-entra-label").inputs.label).to.contain(`oid=${principalIdFor(migrate)},`);
+        expect(envOf(run.mocks.named(T.deployment, "shop-workload-deployment")).PGUSER).to.equal("id-pgwi-dev-shop");
+    });
+
+    it("the app's outputs name the migration identity's client id, role and ServiceAccount", async () => {
+        const outputs = await promiseOf(run.outputs.appOutputs as pulumi.Output<Record<string, { migration?: Record<string, string> }>>);
+        expect(outputs.shop.migration).to.include({
+            clientId: clientIdFor("id-pgwi-dev-shop-migrate"), role: "id-pgwi-dev-shop-migrate", serviceAccount: "shop-migrate",
+        });
+    });
+});
+
 describe("program: a resource group made by bootstrap/", () => {
     it("is looked up, not created, and everything lands in it", async () => {
         const run = await runProgram({ stack: "prod", overrides: { createResourceGroup: false } });

@@ -1,4 +1,5 @@
-// Entry point: `node dist/main.js serve` (the service) or `node dist/main.js check` (the one-shot check).
+// Entry point: `node dist/main.js serve` (the service), `node dist/main.js check` (the one-shot check) or
+// `node dist/main.js provision` (the in-cluster executor of the program's roles, databases and grants).
 import { runCheck } from "./check";
 import { appCredential } from "./credential";
 import { createPool, diagnose } from "./db";
@@ -6,6 +7,7 @@ import { EnvError, readDbEnv } from "./env";
 import { createAppServer, drainAndStop } from "./http";
 import { jsonLogger } from "./log";
 import { migrate } from "./migrate";
+import { runProvision } from "./provision";
 import { SHUTDOWN_BOUND_MS } from "./timeouts";
 import { EntraTokenCache } from "./tokens";
 
@@ -75,8 +77,11 @@ async function main(command: string | undefined): Promise<void> {
         case "check":
             process.exit(await runCheck({ env: process.env, log }));
             return;
+        case "provision":
+            process.exit(await runProvision({ env: process.env, log }));
+            return;
         default:
-            log.log("error", `unknown command ${JSON.stringify(command)}; use "serve" or "check"`);
+            log.log("error", `unknown command ${JSON.stringify(command)}; use "serve", "check" or "provision"`);
             process.exit(2);
     }
 }

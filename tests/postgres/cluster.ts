@@ -213,6 +213,13 @@ export class Cluster {
         return (await (await client).query(sql, params)).rows as T[];
     }
 
+    /** Closes the kept superuser connection to `database` (a database being dropped must have none). */
+    async disconnect(database: string): Promise<void> {
+        const client = this.superClients.get(database);
+        this.superClients.delete(database);
+        await client?.then(c => c.end(), () => undefined);
+    }
+
     /** Creates a LOGIN role with a password (scram) and `attributes`, as azuresu. */
     async createLogin(name: string, attributes = ""): Promise<Login> {
         const password = secret();
