@@ -70,12 +70,13 @@ export = async () => {
         const extra = extraSubjectsForIdentity(app.extraSubjects);
         const identity = new WorkloadIdentity(`${app.name}-identity`, { ...scope, identityName: names.appIdentity(app.name),
             serviceAccount: { namespace: app.namespace, name: app.serviceAccount, issuers: [cluster.oidcIssuerUrl, ...extra.issuers] },
-            github: extra.github, subscriptionId, roleAssignments: [...app.roleAssignments, ...secretReadGrants(vault, app.name, app.secrets)] });
+            github: app.migrations ? [] : extra.github, subscriptionId, roleAssignments: [...app.roleAssignments, ...secretReadGrants(vault, app.name, app.secrets)] });
         // readwrite/readonly: migrations run as an identity of their own (ServiceAccount `<serviceAccount>-migrate`), which
         // owns the schema; the app's pods hold no DDL.
         const migration = app.migrations ? new WorkloadIdentity(`${app.name}-migrate-identity`, { ...scope,
             identityName: `${names.appIdentity(app.name)}-migrate`, subscriptionId,
-            serviceAccount: { namespace: app.namespace, name: `${app.serviceAccount}-migrate`, issuers: [cluster.oidcIssuerUrl] } }) : undefined;
+            serviceAccount: { namespace: app.namespace, name: `${app.serviceAccount}-migrate`, issuers: [cluster.oidcIssuerUrl, ...extra.issuers] },
+            github: extra.github }) : undefined; // a CI migration job (extraSubjects kind github) signs in as the schema's owner
         const role = new PostgresRole(`${app.name}-postgres`, { host: postgres.fqdn, port: postgres.port, adminLogin: postgres.adminLogin,
             roleName: identity.name, principalId: identity.principalId, databaseName: app.database, protect: config.protectData,
             profile: app.profile, developers: app.developers,

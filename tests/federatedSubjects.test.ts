@@ -9,7 +9,7 @@ import {
 } from "../lib/federatedSubjects";
 import { secretReaderAssignments } from "../lib/keyVaultNames";
 import { issuerUrlFor, principalIdFor, SUBSCRIPTION_ID } from "./mocks";
-import { underMocks } from "./harness";
+import { runProgram, underMocks } from "./harness";
 
 const FIC = "azure-native:managedidentity:FederatedIdentityCredential";
 const ROLE = "azure-native:authorization:RoleAssignment";
@@ -133,5 +133,20 @@ describe("WorkloadIdentity: extra subjects and Key Vault secrets", () => {
             });
             expect(a.inputs.scope).to.not.equal(vault);
         }
+    });
+});
+
+describe("program: an app's extra subjects", () => {
+    it("a GitHub migration job is trusted by the identity that owns the schema (the migration identity), another cluster by both", async () => {
+        const { mocks } = await runProgram({ stack: "dev", overrides: { apps: [{
+            name: "demo", profile: "readwrite", migrations: true, image: "contoso.azurecr.io/demo:1.0.0",
+            extraSubjects: [GREEN_CLUSTER, MIGRATE],
+        }] } });
+        const trusts = (identityName: string) => mocks.ofType(FIC).filter(c => c.inputs.resourceName === identityName).map(c => `${c.inputs.issuer} ${c.inputs.subject}`);
+        const github = `${GITHUB_ACTIONS_ISSUER} ${extraSubjectTrust(MIGRATE, "").subject}`;
+        expect(trusts("id-pgwi-dev-demo-migrate")).to.include(github).and.to.include(`${GREEN} system:serviceaccount:demo:demo-migrate`);
+        expect(trusts("id-pgwi-dev-demo")).to.not.include(github);
+        expect(trusts("id-pgwi-dev-demo")).to.include(`${GREEN} system:serviceaccount:demo:demo`);
+        expect(mocks.ofType(FIC).filter(c => `${c.inputs.issuer} ${c.inputs.subject}` === github)).to.have.length(1);
     });
 });
