@@ -7,11 +7,13 @@ import { apiServerAccessProblem, type AksClusterSettings } from "../components/a
 import type { NetworkSettings } from "../components/network";
 import { ACR_SKUS, type AppImageSettings } from "../components/appImage";
 import type { LogAnalyticsSettings } from "../components/logAnalytics";
+import type { KeyVaultSettings } from "../components/keyVault";
 import type { PostgresServerSettings } from "../components/postgresServer";
 import { ENTRA_PRINCIPAL_TYPES, type EntraPrincipal } from "../lib/azureScope";
 import { readAks } from "./aks";
 import { type AppSettings, checkAppsAgainstStack, parseApps } from "./apps";
 import { ConfigError, parseForMessage, Problems, unknownKeyMessage } from "./errors";
+import { readKeyVault, readSecretsProvider } from "./keyVault";
 import { PROJECT, resourceNames, STACK_NAME } from "./naming";
 import { readNetwork } from "./network";
 import { readPostgres } from "./postgres";
@@ -44,6 +46,8 @@ export interface StackConfig {
     /** Container Insights and diagnostic settings to a Log Analytics workspace; undefined = none. */
     monitoring?: LogAnalyticsSettings;
     postgres: PostgresServerSettings;
+    /** The stack's Key Vault: apps' `secrets` are read from it through the cluster's secrets provider add-on. */
+    keyVault: KeyVaultSettings;
     /** The registry the app image is pushed to (only created when an app has no image of its own). */
     registry: AppImageSettings;
     /** Who creates the apps' roles and databases (D1): `provider` from the runner, `job` from inside the cluster. */
@@ -112,10 +116,12 @@ export function parseConfig(raw: Readonly<Record<string, string>>, stack: string
             enableEncryptionAtHost: v(() => r.boolean("aksEncryptionAtHost")),
             // A private stack is deployed by runners with a known network path (D1): its API is never open to all.
             requireRestrictedApiServer: network.mode === "private",
+            keyVaultSecretsProvider: readSecretsProvider(r, problems),
         },
         network,
         monitoring: monitoringEnabled ? monitoring : undefined,
         postgres,
+        keyVault: readKeyVault(r, problems),
         registry: { sku: v(() => r.oneOf("acrSku", ACR_SKUS)) },
         protectData,
         roleStep,

@@ -749,7 +749,10 @@ describe("program: prod is private (Pulumi.prod.yaml as committed)", () => {
 
     it("the registry has no public access and a private endpoint", () => {
         expect(prod.mocks.named(T.registry, "app-image-registry").inputs).to.include({ publicNetworkAccess: "Disabled", zoneRedundancy: "Enabled" });
-        expect(prod.mocks.ofType("azure-native:network:PrivateEndpoint").map(pe => pe.name)).to.deep.equal(["app-image-registry-endpoint"]);
+        const registry = prod.mocks.named(T.registry, "app-image-registry");
+        expect(prod.mocks.ofType("azure-native:network:PrivateEndpoint")
+            .filter(pe => pe.inputs.privateLinkServiceConnections.some((c: { privateLinkServiceId: string }) => c.privateLinkServiceId === registry.id))
+            .map(pe => pe.name)).to.deep.equal(["app-image-registry-endpoint"]);
     });
 
     it("the API server is restricted to the committed runner ranges and the nodes encrypt at host", () => {
