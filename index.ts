@@ -62,7 +62,7 @@ export = async () => {
     });
     const provisioner = provisioning && new PostgresProvisioner("pg-roles", { statements: pulumi.all(apps.map(a => a.statements!)).apply(s => s.flat()),
         image: builtImage!.imageRef, clientId: provisioning.clientId, tenantId: provisioning.tenantId, pgHost: postgres.fqdn, adminRole: provisioning.name,
-        databaseCidr: net?.postgresSubnetCidr, runAfter: [postgres] }, { providers: [cluster.provider] });
+        databaseCidr: net?.postgresSubnetCidr, runAfter: [...postgres.clusterAccess, provisioning] }, { providers: [cluster.provider] });
     const appOutputs = apps.map(({ app, identity, migration, role }) => {
         const workload = new AppWorkload(`${app.name}-workload`, { appName: app.name, namespace: namespaces.get(app.namespace)!.name,
             serviceAccountName: app.serviceAccount, clientId: identity.clientId, tenantId: identity.tenantId, image: app.image ?? builtImage!.imageRef,

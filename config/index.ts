@@ -80,7 +80,9 @@ export function parseConfig(raw: Readonly<Record<string, string>>, stack: string
     }
     const namePrefix = v(() => r.string("namePrefix", /^[a-z][a-z0-9]{1,9}$/, "must be 2-10 lower-case letters or digits, starting with a letter"));
     const network = readNetwork(r, problems);
-    const postgres = readPostgres(r, problems, stack, network.mode === "private");
+    // D1: the role step runs where the database is reachable; a private server never is from outside its VNet.
+    const roleStep = v(() => r.oneOf("pgRoleStep", ROLE_STEPS));
+    const postgres = readPostgres(r, problems, stack, network.mode === "private", roleStep === "job");
     const workloadHighAvailability = v(() => r.boolean("workloadHighAvailability"));
     const apps = v(() => parseApps(r, problems, stack));
     const createResourceGroup = v(() => r.boolean("createResourceGroup"));
@@ -95,8 +97,6 @@ export function parseConfig(raw: Readonly<Record<string, string>>, stack: string
         problems.add("pgAdminPrincipalType", postgres.administrator.principalType, "a stack with protectData true (production data) "
             + "needs an Entra group as PostgreSQL administrator, never one person or one pipeline: set the group's object id, display name and Group");
     }
-    // D1: the role step runs where the database is reachable; a private server never is from outside its VNet.
-    const roleStep = v(() => r.oneOf("pgRoleStep", ROLE_STEPS));
     if (roleStep === "provider" && network.mode === "private") {
         problems.add("pgRoleStep", roleStep, "a private server (networkMode private) is reachable only inside its VNet: set pgRoleStep job, "
             + "so an in-cluster Job creates the roles as the provisioning identity");

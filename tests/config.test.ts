@@ -181,6 +181,12 @@ export const BAD_INPUTS: [string, Record<string, unknown>, string, string, strin
     ["apps[1].serviceAccount", { apps: [{ name: "api", namespace: "shop", serviceAccount: "runner" }, { name: "worker", namespace: "shop", serviceAccount: "runner" }] }, '"runner"', "each app could sign in as the other"],
 ];
 
+describe("config: the role step decides who needs a path to the database", () => {
+    it("a public stack whose roles the in-cluster Job makes needs no deployer address in pgAllowedCidrs", () => {
+        expect(parse("dev", { pgRoleStep: "job", pgAllowedCidrs: [] }).postgres.allowedCidrs).to.deep.equal([]);
+    });
+});
+
 describe("config: every bad value fails at start with key, value and what is allowed", () => {
     for (const [key, overrides, shown, allowed, stack] of BAD_INPUTS) {
         it(`rejects ${key} = ${shown}${stack ? ` (${stack})` : ""}`, () => {

@@ -811,6 +811,13 @@ describe("program (prod stack): roles made inside the network", () => {
         expect(env.PGSSLMODE).to.equal("verify-full");
     });
 
+    it("the Job starts only after the server's admins and the provisioning identity's credential exist, and waits for nothing else of the server", () => {
+        const names = ((run.mocks.optionsOf("pg-roles-job").dependsOn ?? []) as pulumi.Resource[]).map(d => (d as unknown as { __name?: string }).__name);
+        expect(names).to.have.members(["postgres-entra-admin", "postgres-entra-admin-2", "pg-provisioner-identity"]);
+        const provisioningChildren = run.mocks.registrations.filter(r => r.parent === "pg-provisioner-identity").map(r => r.name);
+        expect(provisioningChildren).to.include("pg-provisioner-identity-federation");
+    });
+
     it("up waits for the Job (no skipAwait), and the app's Deployment waits for it", () => {
         const job = run.mocks.ofType(T.job).find(j => j.name === "pg-roles-job")!.inputs;
         expect(job.metadata.annotations ?? {}).to.not.have.property("pulumi.com/skipAwait");
