@@ -16,7 +16,7 @@ import { keyVaultRbacPurgeProtected } from "./keyVault";
 import { imagesPinned, namespaceRestricted, noPasswords, podLabelWithClientId, podSecurityRestricted } from "./kubernetes";
 import { opaqueResourcesAllowListed } from "./opaque";
 import {
-    postgresEntraAdmins, postgresEntraOnly, postgresFirewallNotOpen, postgresRolesLeastPrivilege, postgresServerParameters, prodDataProtected,
+    postgresEntraAdmins, postgresEntraOnly, postgresFirewallNotOpen, postgresRolesLeastPrivilege, postgresServerParameters, prodDataProtected, postgresProvisioningAdminIsOwnIdentity,
 } from "./postgres";
 
 export * from "./identity";
@@ -65,4 +65,4 @@ export const resourcePolicies: ResourceValidationPolicy[] = [
     opaqueResourcesAllowListed,
 ];
 
-export const stackPolicies: StackValidationPolicy[] = [podLabelWithClientId, prodDataProtected, federatedCredentialIssuer];
+export const stackPolicies: StackValidationPolicy[] = [podLabelWithClientId, prodDataProtected, federatedCredentialIssuer, postgresProvisioningAdminIsOwnIdentity];
