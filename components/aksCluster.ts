@@ -57,6 +57,22 @@ export type AksTier = "Free" | "Standard" | "Premium";
 export const AKS_TIERS: readonly AksTier[] = ["Free", "Standard", "Premium"];
 export { KUBELOGIN_MODES, type KubeloginMode };
 
+/** What a stack chooses about the Key Vault secrets provider add-on. */
+export interface KeyVaultSecretsProviderSettings {
+    /**
+     * How often the driver re-reads mounted secrets from Key Vault, as a Go duration (`2m`, `120s`). Rotation is always
+     * on: a secret changed in the vault reaches the mounted file without a pod restart (not env vars or synced Secrets'
+     * consumers, which read once).
+     */
+    rotationPollInterval: string;
+}
+
+/** A duration the add-on's `rotationPollInterval` accepts, in Go's form: hours, minutes, seconds (`1h30m`, `2m`, `120s`), > 0. */
+export function isRotationPollInterval(value: string): boolean {
+    const match = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(value);
+    return value !== "" && match !== null && match.slice(1).some(part => part !== undefined && Number(part) > 0);
+}
+
 /** What a stack chooses about its cluster (config/aks.ts reads and validates these). */
 export interface AksClusterSettings {
     /** AKS pricing tier. */
@@ -85,6 +101,8 @@ export interface AksClusterSettings {
     kubeloginMode: KubeloginMode;
     /** Azure Policy add-on. */
     azurePolicy: boolean;
+    /** The Key Vault secrets provider add-on (Secrets Store CSI driver + Azure provider); undefined = off. */
+    keyVaultSecretsProvider?: KeyVaultSecretsProviderSettings;
 }
 
 export interface AksClusterArgs extends AksClusterSettings, AzureScope {
@@ -129,6 +147,9 @@ export class AksCluster extends pulumi.ComponentResource {
     constructor(name: string, args: AksClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("aks-pg-passwordless:azure:AksCluster", name, {}, opts);
 
+        if (args.keyVaultSecretsProvider && !isRotationPollInterval(args.keyVaultSecretsProvider.rotationPollInterval)) {
+            throw new Error(`AksCluster ${name}: rotationPollInterval = ${args.keyVaultSecretsProvider.rotationPollInterval} is not a duration such as 2m or 120s`);
+        }
         const apiProblem = apiServerAccessProblem(args.requireRestrictedApiServer ?? false, args.apiServerAuthorizedCidrs);
         if (apiProblem) {
             throw new Error(`AksCluster ${name}: ${apiProblem}`);
@@ -200,6 +221,14 @@ export class AksCluster extends pulumi.ComponentResource {
             autoUpgradeProfile: { upgradeChannel: "stable", nodeOSUpgradeChannel: "NodeImage" },
             addonProfiles: {
                 azurepolicy: { enabled: args.azurePolicy },
+                // The add-on's key (case matters in the addonProfiles map) and config values are strings, as AKS's
+                // "Use the Azure Key Vault provider for Secrets Store CSI Driver" documents them.
+                ...(args.keyVaultSecretsProvider ? {
+                    azureKeyvaultSecretsProvider: {
+                        enabled: true,
+                        config: { enableSecretRotation: "true", rotationPollInterval: args.keyVaultSecretsProvider.rotationPollInterval },
+                    },
+                } : {}),
                 ...(args.logAnalyticsWorkspaceId ? {
                     omsagent: {
                         enabled: true,

@@ -20,7 +20,7 @@ export function internetPeer(): k8s.types.input.networking.v1.NetworkPolicyPeer 
  * exchange. Entra's endpoints have no fixed addresses and Kubernetes NetworkPolicy has neither FQDNs nor Azure
  * service tags, so "public addresses only" is as narrow as a portable policy gets (README, "Pod egress").
  */
-export function appEgressRules(postgresCidrs?: readonly string[]): k8s.types.input.networking.v1.NetworkPolicyEgressRule[] {
+export function appEgressRules(postgresCidrs?: readonly pulumi.Input<string>[]): k8s.types.input.networking.v1.NetworkPolicyEgressRule[] {
     return [
         {
             to: [{
@@ -51,7 +51,7 @@ export interface AppNamespaceArgs {
      * Where the database is: the CIDRs of a private server's delegated subnet, the only place pods may reach on 5432.
      * undefined = a public server, whose address Azure may change (failover), so 5432 is allowed to public addresses.
      */
-    postgresCidrs?: string[];
+    postgresCidrs?: pulumi.Input<string>[];
 }
 
 /**

@@ -35,6 +35,60 @@ export const TERMINATION_GRACE_PERIOD_SECONDS = PRE_STOP_SLEEP_SECONDS + APP_SHU
 export const READINESS_PROBE = { periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 3 } as const;
 export const LIVENESS_PROBE = { periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3 } as const;
 
+/** Where the Secrets Store CSI driver mounts an app's Key Vault secrets: one file per secret, named after it. */
+export const SECRETS_MOUNT_PATH = "/mnt/secrets-store";
+/**
+ * The environment telling the app where its mounted Key Vault objects are and which to expect (app/src/mounted.ts). Not
+ * named like credentials: the policy pack's no-passwords policy refuses variables named like a secret.
+ */
+export const KEYVAULT_DIR_ENV = "KEYVAULT_DIR";
+export const KEYVAULT_OBJECTS_ENV = "KEYVAULT_OBJECTS";
+/** The CSI driver the AKS Key Vault secrets provider add-on installs. */
+export const SECRETS_STORE_CSI_DRIVER = "secrets-store.csi.k8s.io";
+
+/** The app's Key Vault secrets, read through the Secrets Store CSI driver as its own workload identity. */
+export interface AppSecretsMount {
+    /** Name of the Key Vault holding them. */
+    keyVaultName: pulumi.Input<string>;
+    /** Secret names; each is a file `SECRETS_MOUNT_PATH/<name>` in every container (env KEYVAULT_DIR, KEYVAULT_OBJECTS). */
+    secretNames: string[];
+    /**
+     * Only where a program can take a value from an environment variable alone: env var name → secret name. These are
+     * synced into a Kubernetes Secret (the CSI driver's `secretObjects`, which exist while a pod mounts the volume) and
+     * set from it. Default none: nothing leaves the read-only mount. The policy pack's no-credentials-in-env policy
+     * refuses an env var read from a Secret, so a stack that opts in must lower that policy's enforcement level in its policy config.
+     */
+    envFromSecrets?: Record<string, string>;
+}
+
+/** Every problem with an app's secrets mount, each naming the field; empty when sound. */
+export function appSecretsProblems(secrets: Pick<AppSecretsMount, "secretNames" | "envFromSecrets">): string[] {
+    const problems: string[] = [];
+    for (const secret of secrets.secretNames) {
+        // Key Vault's secret names (1-127 letters, digits, '-'): also safe as file names in the mount.
+        if (!/^[a-zA-Z0-9-]{1,127}$/.test(secret)) {
+            problems.push(`secrets: ${JSON.stringify(secret)} is not a Key Vault secret name (1-127 letters, digits and '-')`);
+        }
+    }
+    if (new Set(secrets.secretNames).size !== secrets.secretNames.length) {
+        problems.push("secrets lists a secret twice");
+    }
+    for (const [envName, secret] of Object.entries(secrets.envFromSecrets ?? {})) {
+        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(envName)) {
+            problems.push(`envFromSecrets: ${JSON.stringify(envName)} is not an environment variable name`);
+        }
+        if (!secrets.secretNames.includes(secret)) {
+            problems.push(`envFromSecrets.${envName}: ${JSON.stringify(secret)} is not one of the app's secrets`);
+        }
+    }
+    return problems;
+}
+
+/** The `objects` parameter of an Azure SecretProviderClass: each secret by name, latest version. */
+export function secretProviderObjects(secretNames: readonly string[]): string {
+    return ["array:", ...secretNames.map(n => `  - |\n    objectName: ${n}\n    objectType: secret\n    objectVersion: ""`)].join("\n") + "\n";
+}
+
 export interface AppWorkloadArgs {
     /** App name: names the Deployment and its pods' `app.kubernetes.io/name` label. */
     appName: string;
@@ -60,6 +114,8 @@ export interface AppWorkloadArgs {
     pgUser: pulumi.Input<string>;
     /** The app's database (PGDATABASE). */
     pgDatabase: pulumi.Input<string>;
+    /** Key Vault secrets to mount read-only (the identity needs Key Vault Secrets User on each); undefined = none. */
+    secrets?: AppSecretsMount;
 }
 
 /**
@@ -77,6 +133,8 @@ export class AppWorkload extends pulumi.ComponentResource {
     public readonly deploymentName: pulumi.Output<string>;
     /** Name of the Job that proved this app reaches PostgreSQL with its identity. */
     public readonly checkJobName: pulumi.Output<string>;
+    /** Name of the SecretProviderClass mounting the app's Key Vault secrets; undefined without secrets. */
+    public readonly secretProviderClassName?: pulumi.Output<string>;
 
     constructor(name: string, args: AppWorkloadArgs, opts?: pulumi.ComponentResourceOptions) {
         super("aks-pg-passwordless:kubernetes:AppWorkload", name, {}, opts);
@@ -100,6 +158,57 @@ export class AppWorkload extends pulumi.ComponentResource {
             automountServiceAccountToken: false,
         }, { parent: this });
 
+        // The app's Key Vault secrets: fetched by the CSI driver with a token for this app's own ServiceAccount,
+        // exchanged for its own identity (clientID; workload identity, never pod identity or the add-on's identity).
+        const secrets = args.secrets && args.secrets.secretNames.length > 0 ? args.secrets : undefined;
+        const secretProblems = secrets ? appSecretsProblems(secrets) : [];
+        if (secretProblems.length > 0) {
+            throw new Error(`AppWorkload ${name}: ${secretProblems.join("; ")}`);
+        }
+        const envFromSecrets = Object.entries(secrets?.envFromSecrets ?? {});
+        const syncedSecretName = `${args.appName}-keyvault`;
+        const secretProviderClass = secrets ? new k8s.apiextensions.CustomResource(`${name}-secret-provider`, {
+            apiVersion: "secrets-store.csi.x-k8s.io/v1",
+            kind: "SecretProviderClass",
+            metadata: { name: `${args.appName}-keyvault`, namespace, labels: appLabels },
+            spec: {
+                provider: "azure",
+                parameters: {
+                    usePodIdentity: "false",
+                    useVMManagedIdentity: "false",
+                    clientID: args.clientId,
+                    tenantId: args.tenantId,
+                    keyvaultName: secrets.keyVaultName,
+                    objects: secretProviderObjects(secrets.secretNames),
+                },
+                ...(envFromSecrets.length > 0 ? {
+                    secretObjects: [{
+                        secretName: syncedSecretName,
+                        type: "Opaque",
+                        data: [...new Set(envFromSecrets.map(([, secret]) => secret))].map(secret => ({ objectName: secret, key: secret })),
+                    }],
+                } : {}),
+            },
+        }, { parent: this }) : undefined;
+        const secretsVolume: k8s.types.input.core.v1.Volume[] = secretProviderClass ? [{
+            name: "keyvault-secrets",
+            csi: {
+                driver: SECRETS_STORE_CSI_DRIVER,
+                readOnly: true,
+                volumeAttributes: { secretProviderClass: secretProviderClass.metadata.name },
+            },
+        }] : [];
+        const secretsMount: k8s.types.input.core.v1.VolumeMount[] = secretProviderClass
+            ? [{ name: "keyvault-secrets", mountPath: SECRETS_MOUNT_PATH, readOnly: true }] : [];
+        const secretsEnv: k8s.types.input.core.v1.EnvVar[] = secrets ? [
+            { name: KEYVAULT_DIR_ENV, value: SECRETS_MOUNT_PATH },
+            { name: KEYVAULT_OBJECTS_ENV, value: secrets.secretNames.join(",") },
+            ...envFromSecrets.map(([envName, secret]) => ({
+                name: envName,
+                valueFrom: { secretKeyRef: { name: syncedSecretName, key: secret } },
+            })),
+        ] : [];
+
         // One hardened pod shape for the service and its check: same identity, same PG* settings, same limits.
         const podLabels = { ...appLabels, [USE_LABEL]: "true" };
         const pod = (command: "serve" | "check", extra: Partial<k8s.types.input.core.v1.Container>): k8s.types.input.core.v1.PodSpec => ({
@@ -122,6 +231,7 @@ export class AppWorkload extends pulumi.ComponentResource {
                     { name: "PGUSER", value: args.pgUser },
                     { name: "PGDATABASE", value: args.pgDatabase },
                     { name: "PGSSLMODE", value: "require" },
+                    ...secretsEnv,
                 ],
                 resources: {
                     requests: { cpu: "50m", memory: "64Mi" },
@@ -132,10 +242,10 @@ export class AppWorkload extends pulumi.ComponentResource {
                     readOnlyRootFilesystem: true,
                     capabilities: { drop: ["ALL"] },
                 },
-                volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
+                volumeMounts: [{ name: "tmp", mountPath: "/tmp" }, ...secretsMount],
                 ...extra,
             }],
-            volumes: [{ name: "tmp", emptyDir: { sizeLimit: "64Mi" } }],
+            volumes: [{ name: "tmp", emptyDir: { sizeLimit: "64Mi" } }, ...secretsVolume],
         });
 
         const selector = { "app.kubernetes.io/name": args.appName };
@@ -209,12 +319,14 @@ export class AppWorkload extends pulumi.ComponentResource {
         this.serviceAccountName = serviceAccount.metadata.name;
         this.deploymentName = deployment.metadata.name;
         this.checkJobName = check.metadata.name;
+        this.secretProviderClassName = secretProviderClass?.metadata.name;
 
         this.registerOutputs({
             namespace: this.namespace,
             serviceAccountName: this.serviceAccountName,
             deploymentName: this.deploymentName,
             checkJobName: this.checkJobName,
+            secretProviderClassName: this.secretProviderClassName,
         });
     }
 }

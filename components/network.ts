@@ -3,6 +3,7 @@ import * as network from "@pulumi/azure-native/network";
 import * as privatedns from "@pulumi/azure-native/privatedns";
 import type { AzureScope } from "../lib/azureScope";
 import { blockContains, blockHasAddress, blocksOverlap, ipv4Block, type Ipv4Block } from "../lib/cidr";
+import { KEY_VAULT_PRIVATE_DNS_ZONE } from "../lib/keyVaultNames";
 
 /** `public`: no VNet; the server has a public endpoint behind firewall rules (dev). `private`: everything in a VNet (prod). */
 export type NetworkMode = "public" | "private";
@@ -205,12 +206,16 @@ export class Network extends pulumi.ComponentResource {
     public readonly postgresPrivateDnsZoneId: pulumi.Output<string>;
     /** ARM id of the `privatelink.azurecr.io` zone; resolves once the zone is linked to the VNet. */
     public readonly registryPrivateDnsZoneId: pulumi.Output<string>;
+    /** ARM id of the `privatelink.vaultcore.azure.net` zone (the Key Vault's endpoint); resolves once linked. */
+    public readonly keyVaultPrivateDnsZoneId: pulumi.Output<string>;
     /** What AksCluster's `network` takes: the nodes' subnet and the overlay ranges of the address plan. */
     public readonly forCluster: { nodesSubnetId: pulumi.Output<string>; podCidr: string; serviceCidr: string; dnsServiceIp: string; grantSubnetAccess: boolean };
     /** What PostgresServer's `privateNetwork` takes: the delegated subnet and the linked private DNS zone. */
     public readonly forPostgres: { delegatedSubnetId: pulumi.Output<string>; privateDnsZoneId: pulumi.Output<string> };
     /** What AppImage's `privateNetwork` takes: the private endpoints' subnet and the registry's linked zone. */
     public readonly forRegistry: { privateEndpointsSubnetId: pulumi.Output<string>; privateDnsZoneId: pulumi.Output<string> };
+    /** What KeyVault's `privateNetwork` takes: the private endpoints' subnet and the vault's linked zone. */
+    public readonly forKeyVault: { privateEndpointsSubnetId: pulumi.Output<string>; privateDnsZoneId: pulumi.Output<string> };
 
     constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
         super("aks-pg-passwordless:azure:Network", name, {}, opts);
@@ -280,11 +285,13 @@ export class Network extends pulumi.ComponentResource {
         };
         this.postgresPrivateDnsZoneId = linkedZone("postgres", args.postgresPrivateDnsZoneName);
         this.registryPrivateDnsZoneId = linkedZone("registry", REGISTRY_PRIVATE_DNS_ZONE);
+        this.keyVaultPrivateDnsZoneId = linkedZone("keyvault", KEY_VAULT_PRIVATE_DNS_ZONE);
 
         this.forCluster = { nodesSubnetId: this.aksNodesSubnetId, podCidr: args.addressPlan.pods, serviceCidr: args.addressPlan.services,
             dnsServiceIp: args.addressPlan.dnsServiceIp, grantSubnetAccess: !args.existingSubnets };
         this.forPostgres = { delegatedSubnetId: this.postgresSubnetId, privateDnsZoneId: this.postgresPrivateDnsZoneId };
         this.forRegistry = { privateEndpointsSubnetId: this.privateEndpointsSubnetId, privateDnsZoneId: this.registryPrivateDnsZoneId };
+        this.forKeyVault = { privateEndpointsSubnetId: this.privateEndpointsSubnetId, privateDnsZoneId: this.keyVaultPrivateDnsZoneId };
         this.registerOutputs({
             virtualNetworkId: this.virtualNetworkId,
             aksNodesSubnetId: this.aksNodesSubnetId,
@@ -293,6 +300,7 @@ export class Network extends pulumi.ComponentResource {
             privateEndpointsSubnetId: this.privateEndpointsSubnetId,
             postgresPrivateDnsZoneId: this.postgresPrivateDnsZoneId,
             registryPrivateDnsZoneId: this.registryPrivateDnsZoneId,
+            keyVaultPrivateDnsZoneId: this.keyVaultPrivateDnsZoneId,
         });
     }
 }

@@ -125,7 +125,7 @@ export class PostgresRole extends pulumi.ComponentResource {
                 replication: false,
                 bypassRowLevelSecurity: false,
                 ...(searchPaths ? { searchPaths } : {}),
-            }, asAdmin);
+            }, { ...asAdmin, retainOnDelete: true });
             const entraLabel = new postgresql.SecurityLabel(`${name}-${prefix}entra-label`, {
                 objectType: "role",
                 objectName: role.name,
@@ -144,12 +144,15 @@ export class PostgresRole extends pulumi.ComponentResource {
         const app = entraRole("", args.roleName, entraServiceLabel(args.principalId));
         const owner = migrator ?? app;
 
+        // Roles and data outlive their resources (retainOnDelete): Pulumi forgetting them — an app removed from config, a
+        // stack moving its role step to the in-cluster Job — never drops a database; removing one is the operator's
+        // call (README, "Database roles: … removing an app"; lib/postgresRoleSql.ts removalStatements).
         const database = new postgresql.Database(`${name}-database`, {
             name: args.databaseName,
             owner: owner.role.name,
             encoding: "UTF8",
             template: "template0",
-        }, { ...asAdmin, protect: args.protect });
+        }, { ...asAdmin, protect: args.protect, retainOnDelete: true });
 
         // Isolation between apps on one server: PUBLIC loses CONNECT/TEMPORARY on this database (an empty
         // privilege list revokes), and the owner's rights are spelled out rather than left implicit.

@@ -151,11 +151,11 @@ export class PostgresServer extends pulumi.ComponentResource {
      */
     public readonly adminLogin: pulumi.Output<string>;
     /**
-     * Every Entra administrator entry, the configured one first: what a client logging in as one of them must wait for
-     * — and no more (the in-cluster role step's `runAfter` must not queue behind the server parameters, which come
-     * later in the server's serialised writes; bench/dependencies.ts). Resources, not an output: waited on, not read.
+     * What a client in the cluster needs before it logs in as an administrator (the in-cluster provisioning Job): the
+     * administrators and, for a public server, the cluster's firewall rule — not the parameters, the lock or the
+     * diagnostics (a dependency on the whole component would wait for all of those, and so for Log Analytics).
      */
-    public readonly administrators: pulumi.Resource[];
+    public readonly clusterAccess: pulumi.Resource[];
 
     /** The `psql` command an administrator runs to open `role`'s session checks (lib/psqlHint.ts: quoted, verify-full). */
     psqlHint(role: pulumi.Input<string>): pulumi.Output<string> {
@@ -265,8 +265,10 @@ export class PostgresServer extends pulumi.ComponentResource {
             tenantId: args.tenantId,
         }, { ...after(), aliases: [{ type: "azure-native:dbforpostgresql:Administrator" }] });
         last = admin;
-        this.administrators = [admin];
+        const clusterAccess: pulumi.Resource[] = [admin];
         (args.additionalAdministrators ?? []).forEach((extra, i) => {
+            // A re-created identity has a new object id, which is part of the admin's ARM id: the old entry goes first
+            // (two entries cannot map the one role name). On a locked server that deletion follows README "The prod lock".
             last = new dbforpostgresql.AdministratorsMicrosoftEntra(`${name}-entra-admin-${i + 2}`, {
                 resourceGroupName: args.resourceGroupName,
                 serverName: server.name,
@@ -274,8 +276,8 @@ export class PostgresServer extends pulumi.ComponentResource {
                 principalName: extra.principalName,
                 principalType: "ServicePrincipal",
                 tenantId: args.tenantId,
-            }, after());
-            this.administrators.push(last);
+            }, { ...after(), deleteBeforeReplace: true });
+            clusterAccess.push(last);
         });
 
         // The firewall rules come next, the cluster's before the deployer's, so that the role step (which reads
@@ -295,7 +297,7 @@ export class PostgresServer extends pulumi.ComponentResource {
             return rule;
         };
         if (!args.privateNetwork) {
-            addRule("aks-egress", args.clusterEgressIp!, args.clusterEgressIp!);
+            clusterAccess.push(addRule("aks-egress", args.clusterEgressIp!, args.clusterEgressIp!));
         }
         // Each rule is named after its CIDR, not its position: removing one CIDR deletes exactly that rule and rewrites
         // no other. On prod the server's CanNotDelete lock also blocks deleting a firewall rule (locks are inherited by
@@ -353,6 +355,7 @@ export class PostgresServer extends pulumi.ComponentResource {
         this.fqdn = server.fullyQualifiedDomainName;
         this.port = pulumi.output(POSTGRES_PORT);
         this.tenantId = pulumi.output(args.tenantId);
+        this.clusterAccess = clusterAccess;
         this.adminLogin = pulumi
             .all([admin.principalName, ...deployerRules.map(rule => rule.id)])
             .apply(([login]) => login ?? args.administrator.principalName);

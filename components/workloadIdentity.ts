@@ -77,11 +77,6 @@ export class WorkloadIdentity extends pulumi.ComponentResource {
     public readonly serviceAccountName: pulumi.Output<string | undefined>;
     /** The exact ServiceAccount token subject trusted (undefined for an identity only CI jobs use). */
     public readonly subject: pulumi.Output<string | undefined>;
-    /**
-     * Its federated credentials, in the order written: what a workload must wait for before it asks Entra for a token
-     * (the provisioning Job's `runAfter`). Resources, not an output: they are waited on, not read.
-     */
-    public readonly federatedCredentials: pulumi.Resource[];
 
     constructor(name: string, args: WorkloadIdentityArgs, opts?: pulumi.ComponentResourceOptions) {
         super("aks-pg-passwordless:azure:WorkloadIdentity", name, {}, opts);
@@ -97,7 +92,7 @@ export class WorkloadIdentity extends pulumi.ComponentResource {
         const sa = args.serviceAccount;
         const subject = sa && serviceAccountSubject(sa.namespace, sa.name);
         const numbered = (base: string, i: number) => `${base}${i === 0 ? "" : `-${i + 1}`}`;
-        this.federatedCredentials = chainedFederatedCredentials(this, { resourceGroupName: args.resourceGroupName, identityName: identity.name }, [
+        chainedFederatedCredentials(this, { resourceGroupName: args.resourceGroupName, identityName: identity.name }, [
             ...(sa?.issuers ?? []).map((issuer, i) => ({
                 resourceName: numbered(`${name}-federation`, i), name: numbered("kubernetes-serviceaccount", i), issuer, subject: subject!,
             })),

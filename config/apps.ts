@@ -1,4 +1,6 @@
 // The apps a stack runs: each gets its own identity, federated credential, PostgreSQL role, database and workload.
+import { appSecretsProblems } from "../components/appWorkload";
+import { type ExtraSubject, extraSubjectProblems } from "../lib/federatedSubjects";
 import { allowedAppRolesText, isAllowedAppRole } from "../lib/programRoles";
 import { DEVELOPER_PROFILES, Developer, developerRoleProblem, ROLE_PROFILES, RoleProfile } from "../lib/postgresRoleSql";
 import { ConfigError, Problems, unknownKeyMessage } from "./errors";
@@ -33,6 +35,12 @@ export interface AppSettings {
     migrations: boolean;
     /** Dev only: people whose own Entra login gets a PostgreSQL role on this app's database. */
     developers: Developer[];
+    /** Key Vault secrets (in the stack's vault) the app reads from its read-only CSI mount; the identity may read only these. */
+    secrets: string[];
+    /** Env var name → one of `secrets`, synced through a Kubernetes Secret: only where an env var is unavoidable. */
+    envFromSecrets: Record<string, string>;
+    /** Further subjects the app's identity trusts: another cluster's issuer, GitHub Actions jobs (D3 template). */
+    extraSubjects: ExtraSubject[];
 }
 
 /** What a stack without apps is told: apps are declared per stack, in its own stack file. */
@@ -42,7 +50,7 @@ function noAppsMessage(stack: string): string {
         + `    or run \`pulumi config set --path 'apps[0].name' demo --stack ${stack}\` (README, "Config reference", lists an app's fields)`;
 }
 
-const APP_KEYS = ["name", "namespace", "serviceAccount", "database", "image", "replicas", "roleAssignments", "profile", "migrations", "developers"];
+const APP_KEYS = ["name", "namespace", "serviceAccount", "database", "image", "replicas", "roleAssignments", "profile", "migrations", "developers", "secrets", "envFromSecrets", "extraSubjects"];
 
 export function parseApps(r: Reader, problems: Problems, stack: string): AppSettings[] {
     const value = r.isSet("apps") ? r.json("apps") : undefined;
@@ -188,10 +196,35 @@ function parseApp(item: unknown, key: string): AppSettings {
         return m;
     });
     const developers = field(() => parseDevelopers(obj.developers ?? [], `${key}.developers`));
+    const secrets = field(() => {
+        const list = obj.secrets ?? [];
+        if (!Array.isArray(list) || list.some(s => typeof s !== "string")) {
+            throw new ConfigError(`${key}.secrets`, list, "must be a list of Key Vault secret names");
+        }
+        return list as string[];
+    });
+    const envFromSecrets = field(() => {
+        const map = obj.envFromSecrets ?? {};
+        if (typeof map !== "object" || map === null || Array.isArray(map) || Object.values(map).some(s => typeof s !== "string")) {
+            throw new ConfigError(`${key}.envFromSecrets`, map, "must map environment variable names to secret names");
+        }
+        return map as Record<string, string>;
+    });
+    if (secrets !== undefined && envFromSecrets !== undefined) {
+        for (const problem of appSecretsProblems({ secretNames: secrets, envFromSecrets })) {
+            problems.add(`${key}.${problem.startsWith("envFromSecrets") ? "envFromSecrets" : "secrets"}`, problem.startsWith("envFromSecrets") ? envFromSecrets : secrets, problem);
+        }
+    }
+    const extraSubjects = field(() => parseExtraSubjects(obj.extraSubjects ?? [], `${key}.extraSubjects`));
+    if (extraSubjects !== undefined && namespace !== undefined && serviceAccount !== undefined) {
+        for (const problem of extraSubjectProblems(extraSubjects, `system:serviceaccount:${namespace}:${serviceAccount}`)) {
+            problems.add(`${key}.extraSubjects`, obj.extraSubjects, problem);
+        }
+    }
     if (problems.errors.length > 0) {
         throw new ConfigError(problems.errors, "");
     }
-    return { name, namespace, serviceAccount, database, image, replicas, roleAssignments, profile, migrations, developers };
+    return { name, namespace, serviceAccount, database, image, replicas, roleAssignments, profile, migrations, developers, secrets, envFromSecrets, extraSubjects };
 }
 
 function parseDevelopers(value: unknown, key: string): Developer[] {
@@ -208,6 +241,36 @@ function parseDevelopers(value: unknown, key: string): Developer[] {
                 ?? `must be {login, objectId, profile?} (profile: ${DEVELOPER_PROFILES.join(" or ")})`);
         }
         return developer;
+    });
+}
+
+const SUBJECT_KEYS: Record<string, string[]> = {
+    kubernetes: ["kind", "issuer"],
+    github: ["kind", "name", "repository", "workflow", "ref", "environment"],
+};
+
+/** The shape of each extra subject; what makes one valid is lib/federatedSubjects.ts's, checked by the caller. */
+function parseExtraSubjects(value: unknown, key: string): ExtraSubject[] {
+    if (!Array.isArray(value)) {
+        throw new ConfigError(key, value, "must be a list of {kind: kubernetes, issuer} or {kind: github, name, repository, workflow, ref, environment?}");
+    }
+    return value.map((item, i) => {
+        const itemKey = `${key}[${i}]`;
+        const obj = (typeof item === "object" && item !== null ? item : {}) as Record<string, unknown>;
+        const allowed = SUBJECT_KEYS[String(obj.kind)];
+        if (!allowed) {
+            throw new ConfigError(`${itemKey}.kind`, obj.kind, "must be kubernetes (another cluster's issuer) or github (a GitHub Actions job)");
+        }
+        const unknown = Object.keys(obj).filter(k => !allowed.includes(k));
+        if (unknown.length > 0) {
+            throw new ConfigError(`${itemKey}.${unknown[0]}`, obj[unknown[0]], `is not a setting of a ${obj.kind} subject (allowed: ${allowed.join(", ")})`);
+        }
+        const notString = allowed.filter(k => k !== "environment" && typeof obj[k] !== "string");
+        if (notString.length > 0 || (obj.environment !== undefined && typeof obj.environment !== "string")) {
+            const k = notString[0] ?? "environment";
+            throw new ConfigError(`${itemKey}.${k}`, obj[k], "must be a string");
+        }
+        return obj as unknown as ExtraSubject;
     });
 }
 

@@ -7,11 +7,13 @@ import { apiServerAccessProblem, type AksClusterSettings } from "../components/a
 import type { NetworkSettings } from "../components/network";
 import { ACR_SKUS, type AppImageSettings } from "../components/appImage";
 import type { LogAnalyticsSettings } from "../components/logAnalytics";
+import type { KeyVaultSettings } from "../components/keyVault";
 import type { PostgresServerSettings } from "../components/postgresServer";
 import { ENTRA_PRINCIPAL_TYPES, type EntraPrincipal } from "../lib/azureScope";
 import { readAks } from "./aks";
 import { type AppSettings, checkAppsAgainstStack, parseApps } from "./apps";
 import { ConfigError, parseForMessage, Problems, unknownKeyMessage } from "./errors";
+import { readKeyVault, readSecretsProvider } from "./keyVault";
 import { PROJECT, resourceNames, STACK_NAME } from "./naming";
 import { readNetwork } from "./network";
 import { readPostgres } from "./postgres";
@@ -44,6 +46,8 @@ export interface StackConfig {
     /** Container Insights and diagnostic settings to a Log Analytics workspace; undefined = none. */
     monitoring?: LogAnalyticsSettings;
     postgres: PostgresServerSettings;
+    /** The stack's Key Vault: apps' `secrets` are read from it through the cluster's secrets provider add-on. */
+    keyVault: KeyVaultSettings;
     /** The registry the app image is pushed to (only created when an app has no image of its own). */
     registry: AppImageSettings;
     /** Who creates the apps' roles and databases (D1): `provider` from the runner, `job` from inside the cluster. */
@@ -76,7 +80,9 @@ export function parseConfig(raw: Readonly<Record<string, string>>, stack: string
     }
     const namePrefix = v(() => r.string("namePrefix", /^[a-z][a-z0-9]{1,9}$/, "must be 2-10 lower-case letters or digits, starting with a letter"));
     const network = readNetwork(r, problems);
-    const postgres = readPostgres(r, problems, stack, network.mode === "private");
+    // D1: the role step runs where the database is reachable; a private server never is from outside its VNet.
+    const roleStep = v(() => r.oneOf("pgRoleStep", ROLE_STEPS));
+    const postgres = readPostgres(r, problems, stack, network.mode === "private", roleStep === "job");
     const workloadHighAvailability = v(() => r.boolean("workloadHighAvailability"));
     const apps = v(() => parseApps(r, problems, stack));
     const createResourceGroup = v(() => r.boolean("createResourceGroup"));
@@ -91,8 +97,6 @@ export function parseConfig(raw: Readonly<Record<string, string>>, stack: string
         problems.add("pgAdminPrincipalType", postgres.administrator.principalType, "a stack with protectData true (production data) "
             + "needs an Entra group as PostgreSQL administrator, never one person or one pipeline: set the group's object id, display name and Group");
     }
-    // D1: the role step runs where the database is reachable; a private server never is from outside its VNet.
-    const roleStep = v(() => r.oneOf("pgRoleStep", ROLE_STEPS));
     if (roleStep === "provider" && network.mode === "private") {
         problems.add("pgRoleStep", roleStep, "a private server (networkMode private) is reachable only inside its VNet: set pgRoleStep job, "
             + "so an in-cluster Job creates the roles as the provisioning identity");
@@ -112,10 +116,12 @@ export function parseConfig(raw: Readonly<Record<string, string>>, stack: string
             enableEncryptionAtHost: v(() => r.boolean("aksEncryptionAtHost")),
             // A private stack is deployed by runners with a known network path (D1): its API is never open to all.
             requireRestrictedApiServer: network.mode === "private",
+            keyVaultSecretsProvider: readSecretsProvider(r, problems),
         },
         network,
         monitoring: monitoringEnabled ? monitoring : undefined,
         postgres,
+        keyVault: readKeyVault(r, problems),
         registry: { sku: v(() => r.oneOf("acrSku", ACR_SKUS)) },
         protectData,
         roleStep,

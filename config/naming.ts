@@ -20,6 +20,8 @@ export function resourceNames(namePrefix: string, stack: string) {
         postgresServerPrefix: `psql-${base}`,
         /** Registry names allow letters and digits only, so a stack's '-' is dropped. */
         registryPrefix: `acr${namePrefix}${stack.replace(/-/g, "")}`,
+        /** Start of the Key Vault's name; KeyVault cuts it to fit 24 characters with the random suffix. */
+        keyVaultPrefix: `kv-${base}`,
         /** The app's managed identity; its PostgreSQL role carries the same name. */
         appIdentity: (app: string) => `id-${base}-${app}`,
         /** The in-cluster provisioning identity (D1): one of the server's Entra administrators, allowed by name in the policy pack. */

@@ -7,8 +7,11 @@ import {
     checkPublicCidr, entraLoginProblem, exampleSku, GUID, PG_SKU_PATTERNS, PG_STORAGE_SIZES_GB, PG_VERSIONS, ZONES,
 } from "./rules";
 
-/** `privateServer`: the server is in a VNet (networkMode private) and has no firewall to list addresses in. */
-export function readPostgres(r: Reader, problems: Problems, stack: string, privateServer = false): PostgresServerSettings {
+/**
+ * `privateServer`: the server is in a VNet (networkMode private) and has no firewall to list addresses in.
+ * `roleStepInCluster`: the in-cluster Job makes the roles (pgRoleStep job), so the deployer needs no firewall rule.
+ */
+export function readPostgres(r: Reader, problems: Problems, stack: string, privateServer = false, roleStepInCluster = false): PostgresServerSettings {
     const v = <T>(rule: () => T): T => problems.check(rule) as T;
     const skuTier = problems.check(() => r.oneOf("pgSkuTier", PG_SKU_TIERS));
     const skuName = problems.check(() => r.raw("pgSkuName"));
@@ -43,7 +46,7 @@ export function readPostgres(r: Reader, problems: Problems, stack: string, priva
         problems.add("pgAllowedCidrs", allowedCidrs, "a private server (networkMode private) has no public endpoint and no firewall rules: "
             + "leave pgAllowedCidrs empty; the deploy runners reach it from inside (or peered with) the VNet");
     }
-    if (!privateServer && allowedCidrs?.length === 0) {
+    if (!privateServer && !roleStepInCluster && allowedCidrs?.length === 0) {
         problems.add("pgAllowedCidrs", [], `list at least the deployer's public egress address as <address>/32 in Pulumi.${stack}.yaml `
             + "(e.g. from `curl -s https://ifconfig.me`): `pulumi up` connects to the server to create the app roles");
     }

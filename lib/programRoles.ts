@@ -39,7 +39,13 @@ export const PROGRAM_ROLES: readonly ProgramRole[] = Object.freeze([
         scopeType: "Microsoft.ContainerRegistry/registries", principalType: "ServicePrincipal",
         purpose: "the cluster's kubelet identity pulls the app image",
     },
+    {
+        roleId: BUILTIN_ROLES.keyVaultSecretsUser, roleName: "Key Vault Secrets User",
+        scopeType: "Microsoft.KeyVault/vaults/secrets", principalType: "ServicePrincipal",
+        purpose: "an app's identity reads one secret it lists (apps[].secrets), on that secret's own scope, never the vault",
+    },
 ]);
+
 
 /**
  * Extra roles an app's identity may get (config `apps[].roleAssignments`), each on one resource. Kept to data-plane

@@ -14,7 +14,8 @@ export type Family =
     | "cluster" | "federatedCredential" | "roleAssignment" | "lock"
     | "pgRole" | "pgGrantRole" | "pgGrant"
     | "workload" | "namespace" | "serviceAccount" | "secret" | "configMap"
-    | "helmRelease" | "linkedTemplate" | "script";
+    | "helmRelease" | "linkedTemplate" | "script"
+    | "keyVault";
 
 export interface Candidate {
     family: Family;
@@ -58,6 +59,7 @@ const AZURE_NATIVE: Record<string, Record<string, Family>> = {
     },
     cosmosdbforpostgresql: { Cluster: "pgServer", FirewallRule: "pgFirewallRule" },
     containerservice: { ManagedCluster: "cluster" },
+    keyvault: { Vault: "keyVault" },
     managedidentity: { FederatedIdentityCredential: "federatedCredential" },
     authorization: {
         RoleAssignment: "roleAssignment",
@@ -107,6 +109,17 @@ const CLASSIC: Record<string, (p: Props) => Candidate> = {
     "managedidentity/federatedIdentityCredential:FederatedIdentityCredential": p => ({ family: "federatedCredential", where: "", props: withFields(p, { audiences: p.audience }) }),
     "authorization/assignment:Assignment": p => ({ family: "roleAssignment", where: "", props: p }),
     "management/lock:Lock": p => ({ family: "lock", where: "", props: withFields(p, { level: p.lockLevel }) }),
+    // azurerm renamed these in v4 (rbac_authorization_enabled); either spelling counts. Its default is access policies.
+    "keyvault/keyVault:KeyVault": p => ({
+        family: "keyVault", where: "",
+        props: {
+            properties: {
+                enableRbacAuthorization: p.rbacAuthorizationEnabled ?? p.enableRbacAuthorization,
+                enablePurgeProtection: p.purgeProtectionEnabled,
+                accessPolicies: p.accessPolicies,
+            },
+        },
+    }),
     "core/resourceDeploymentScriptAzureCli:ResourceDeploymentScriptAzureCli": p => ({ family: "script", where: "", props: p }),
     "core/resourceDeploymentScriptPowerShell:ResourceDeploymentScriptPowerShell": p => ({ family: "script", where: "", props: p }),
 };
@@ -132,6 +145,8 @@ const ARM_TYPES: Record<string, { family: Family; serverKind?: Candidate["server
     "microsoft.authorization/roleassignments": { family: "roleAssignment", props: p => p },
     "microsoft.authorization/locks": { family: "lock", props: p => p },
     "microsoft.resources/deploymentscripts": { family: "script", props: p => p },
+    // azure-native keeps a vault's ARM `properties` nested under `properties`.
+    "microsoft.keyvault/vaults": { family: "keyVault", props: p => ({ properties: p }) },
 };
 
 function lastSegment(name: string): string {

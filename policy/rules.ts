@@ -288,3 +288,27 @@ export function checkPgRole(role: Record<string, unknown>): string[] {
     }
     return problems;
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// Key Vault
+
+/**
+ * Problems with a Key Vault (azure-native's shape: settings under `properties`): data access must be authorised by
+ * Azure RBAC — with `enableRbacAuthorization` false or absent the vault uses access policies (Key Vault's default) —
+ * and it has no access policies; in production, purge protection must be on (Key Vault never accepts it false, so
+ * absent means off).
+ */
+export function checkKeyVault(props: { properties?: { enableRbacAuthorization?: unknown; enablePurgeProtection?: unknown; accessPolicies?: unknown } }, production: boolean): string[] {
+    const problems: string[] = [];
+    const properties = props.properties ?? {};
+    if (properties.enableRbacAuthorization !== true) {
+        problems.push("a Key Vault must authorise data access with Azure RBAC (properties.enableRbacAuthorization: true), not access policies");
+    }
+    if (Array.isArray(properties.accessPolicies) && properties.accessPolicies.length > 0) {
+        problems.push(`a Key Vault has no access policies (found ${properties.accessPolicies.length}): grant "Key Vault Secrets User" on each secret instead`);
+    }
+    if (production && properties.enablePurgeProtection !== true) {
+        problems.push("in production a Key Vault needs purge protection (properties.enablePurgeProtection: true)");
+    }
+    return problems;
+}

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
 import * as yaml from "js-yaml";
-import { AksCluster, AksClusterArgs, apiServerAccessProblem } from "../components/aksCluster";
+import { AksCluster, AksClusterArgs, apiServerAccessProblem, isRotationPollInterval } from "../components/aksCluster";
 import { BUILTIN_ROLES } from "../lib/azureRoles";
 import { CONTAINER_INSIGHTS_STREAM } from "../lib/diagnostics";
 import { AKS_SERVER_ID, DEPLOYER_OBJECT_ID, EGRESS_IP, issuerUrlFor, kubeletObjectIdFor, promiseOf, SUBSCRIPTION_ID, TENANT_ID, tokenClaims } from "./mocks";
@@ -151,6 +151,30 @@ describe("AksCluster", () => {
     it("runs the Azure Policy add-on", async () => {
         const { mocks } = await build();
         expect(mocks.named(CLUSTER, "aks-cluster").inputs.addonProfiles.azurepolicy).to.deep.equal({ enabled: true });
+    });
+
+    it("runs the Key Vault secrets provider add-on with secret rotation on, polling at the configured interval", async () => {
+        const { mocks } = await build({ keyVaultSecretsProvider: { rotationPollInterval: "2m" } });
+        expect(mocks.named(CLUSTER, "aks-cluster").inputs.addonProfiles.azureKeyvaultSecretsProvider).to.deep.equal({
+            enabled: true, config: { enableSecretRotation: "true", rotationPollInterval: "2m" },
+        });
+    });
+
+    it("without Key Vault settings there is no secrets provider add-on", async () => {
+        const { mocks } = await build();
+        expect(mocks.named(CLUSTER, "aks-cluster").inputs.addonProfiles).to.not.have.property("azureKeyvaultSecretsProvider");
+    });
+
+    it("refuses a rotation poll interval that is not a duration, naming it", async () => {
+        let error: Error | undefined;
+        try {
+            await build({ keyVaultSecretsProvider: { rotationPollInterval: "2 minutes" } });
+        } catch (e) {
+            error = e as Error;
+        }
+        expect(error?.message).to.include("rotationPollInterval = 2 minutes");
+        expect(["2m", "120s", "1h30m", "90s"].filter(v => !isRotationPollInterval(v))).to.deep.equal([]);
+        expect(["", "0s", "2", "2min", "-1m", "1.5m"].filter(isRotationPollInterval)).to.deep.equal([]);
     });
 
     it("sends Container Insights and the API server audit log to the given workspace", async () => {

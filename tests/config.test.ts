@@ -171,10 +171,21 @@ export const BAD_INPUTS: [string, Record<string, unknown>, string, string, strin
     ["apps[0].developers[0]", { apps: [{ ...devApp, developers: [{ login: "ada", objectId: "0c2b7d1e-4f3a-4e8b-9a61-2d5c7e9f1a30" }] }] }, '{"login":"ada","objectId":"0c2b7d1e-4f3a-4e8b-9a61-2d5c7e9f1a30"}', "not a user principal name"],
     ["apps[0].developers", { apps: [{ ...devApp, replicas: 2, developers: [{ login: "ada@contoso.com", objectId: "0c2b7d1e-4f3a-4e8b-9a61-2d5c7e9f1a30" }] }] }, '["ada@contoso.com"]', "for dev only", "prod"],
     ["apps[1].developers[0].login", { apps: [{ name: "api", developers: [{ login: "ada@contoso.com", objectId: "0c2b7d1e-4f3a-4e8b-9a61-2d5c7e9f1a30" }] }, { name: "worker", developers: [{ login: "Ada@contoso.com", objectId: "0c2b7d1e-4f3a-4e8b-9a61-2d5c7e9f1a30" }] }] }, '"Ada@contoso.com"', "one PostgreSQL role on the server"],
+    ["apps[0].secrets", { apps: [{ ...devApp, secrets: ["demo_api_key"] }] }, '["demo_api_key"]', "is not a Key Vault secret name"],
+    ["apps[0].extraSubjects", { apps: [{ ...devApp, extraSubjects: [{ kind: "kubernetes", issuer: "http://aks-green.example.com/" }] }] }, '[{"kind":"kubernetes","issuer":"http://aks-green.example.com/"}]', "must be https"],
+    ["apps[0].extraSubjects", { apps: [{ ...devApp, extraSubjects: [{ kind: "github", name: "ci-migrate", repository: "contoso", workflow: "migrate.yml", ref: "refs/heads/main" }] }] }, '[{"kind":"github","name":"ci-migrate","repository":"contoso","workflow":"migrate.yml","ref":"refs/heads/main"}]', 'extra subject "ci-migrate": repository "contoso" is not <owner>/<repo>'],
+    ["keyVaultSoftDeleteRetentionDays", { keyVaultSoftDeleteRetentionDays: 3 }, '"3"', "must be an integer from 7 to 90"],
+    ["keyVaultRotationPollInterval", { keyVaultRotationPollInterval: "2 minutes" }, '"2 minutes"', "a duration such as 2m"],
     ["apps[1].name", { apps: [{ name: "api" }, { name: "api", namespace: "api2", database: "api2" }] }, '"api"', "every app needs its own name"],
     ["apps[1].database", { apps: [{ name: "api" }, { name: "worker", database: "api" }] }, '"api"', "every app needs its own database"],
     ["apps[1].serviceAccount", { apps: [{ name: "api", namespace: "shop", serviceAccount: "runner" }, { name: "worker", namespace: "shop", serviceAccount: "runner" }] }, '"runner"', "each app could sign in as the other"],
 ];
+
+describe("config: the role step decides who needs a path to the database", () => {
+    it("a public stack whose roles the in-cluster Job makes needs no deployer address in pgAllowedCidrs", () => {
+        expect(parse("dev", { pgRoleStep: "job", pgAllowedCidrs: [] }).postgres.allowedCidrs).to.deep.equal([]);
+    });
+});
 
 describe("config: every bad value fails at start with key, value and what is allowed", () => {
     for (const [key, overrides, shown, allowed, stack] of BAD_INPUTS) {

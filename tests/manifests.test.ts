@@ -6,6 +6,7 @@ import * as batch from "kubernetes-models/batch/v1";
 import * as networking from "kubernetes-models/networking.k8s.io/v1";
 import * as policy from "kubernetes-models/policy/v1";
 import * as core from "kubernetes-models/v1";
+import { crdSchemas, schemaProblems } from "./crdSchema";
 import { RecordedResource } from "./mocks";
 import { runProgram } from "./harness";
 
@@ -26,8 +27,18 @@ function manifest(r: RecordedResource): Record<string, unknown> {
     return { ...r.inputs, apiVersion, kind };
 }
 
+const CRDS = crdSchemas();
+
 function validate(r: RecordedResource): void {
     const Model = MODELS[r.type];
+    const crd = CRDS[r.type];
+    if (crd) {
+        const problems = schemaProblems(crd, manifest(r));
+        if (problems.length > 0) {
+            throw new Error(problems.join("; "));
+        }
+        return;
+    }
     if (!Model) {
         throw new Error(`no schema model registered for ${r.type}: add it to tests/manifests.test.ts`);
     }
@@ -51,6 +62,12 @@ describe("manifests: every Kubernetes object validates against the Kubernetes Op
             }
         });
     }
+
+    it("the CRD validator really rejects a field the SecretProviderClass schema does not have, and a non-string parameter", () => {
+        const schema = CRDS["kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass"];
+        expect(schemaProblems(schema, { spec: { provider: "azure", secretObject: [] } })).to.deep.equal([".spec.secretObject: not in the schema (the API server would prune it)"]);
+        expect(schemaProblems(schema, { spec: { parameters: { usePodIdentity: false } } })).to.deep.equal([".spec.parameters.usePodIdentity: expected string, got boolean"]);
+    });
 
     it("the validator really rejects an invalid object", () => {
         const broken = new apps.Deployment({ metadata: { name: "x" }, spec: { template: { spec: { containers: [{ name: "x", image: "i:1", ports: [{ containerPort: "http" as any }] }] } } } as any });

@@ -89,6 +89,7 @@ const ARM_TYPES: Record<string, string> = {
     "network:VirtualNetwork": "Microsoft.Network/virtualNetworks",
     "network:PrivateEndpoint": "Microsoft.Network/privateEndpoints",
     "privatedns:PrivateZone": "Microsoft.Network/privateDnsZones",
+    "keyvault:Vault": "Microsoft.KeyVault/vaults",
 };
 
 /** The id Azure would assign: `/subscriptions/…/resourceGroups/…/providers/<type>/<name>`, children and extensions below their parent. */
@@ -109,6 +110,8 @@ function armId(type: string, name: string, inputs: Record<string, any>): string 
             return `${group}/providers/Microsoft.DBforPostgreSQL/flexibleServers/${inputs.serverName}/configurations/${name}`;
         case "dbforpostgresql:FirewallRule":
             return `${group}/providers/Microsoft.DBforPostgreSQL/flexibleServers/${inputs.serverName}/firewallRules/${name}`;
+        case "keyvault:Secret":
+            return `${group}/providers/Microsoft.KeyVault/vaults/${inputs.vaultName}/secrets/${name}`;
         case "privatedns:VirtualNetworkLink":
             return `${group}/providers/Microsoft.Network/privateDnsZones/${inputs.privateZoneName}/virtualNetworkLinks/${name}`;
         case "network:PrivateDnsZoneGroup":
@@ -169,6 +172,9 @@ export class AzureMocks implements pulumi.runtime.Mocks {
     /** Every registration, components included, with its parent's logical name (filled by the harness). */
     public readonly registrations: { type: string; name: string; parent?: string; custom: boolean }[] = [];
 
+    /** Key Vault secrets that exist before the program runs, as `<vault>/<secret>` (what getSecret finds). */
+    public readonly existingKeyVaultSecrets = new Set<string>();
+
     /** The identity the azure-native provider is signed in as (getClientConfig); a test may run as someone else. */
     public runner = { objectId: DEPLOYER_OBJECT_ID, clientId: DEPLOYER_CLIENT_ID };
 
@@ -210,6 +216,15 @@ export class AzureMocks implements pulumi.runtime.Mocks {
                         value: Buffer.from(aksUserKubeconfig(args.inputs.resourceName)).toString("base64"),
                     }],
                 };
+            case "azure-native:keyvault:getSecret": {
+                const { resourceGroupName, vaultName, secretName } = args.inputs;
+                if (!this.existingKeyVaultSecrets.has(`${vaultName}/${secretName}`)) {
+                    // What ARM answers for a secret that is not there (or was deleted).
+                    throw new Error(`Secret not found: ${secretName}\n(Code: SecretNotFound)`);
+                }
+                const id = `/subscriptions/${SUBSCRIPTION_ID}/resourceGroups/${resourceGroupName}/providers/Microsoft.KeyVault/vaults/${vaultName}/secrets/${secretName}`;
+                return { id, name: secretName, type: "Microsoft.KeyVault/vaults/secrets", properties: { secretUri: `https://${vaultName}.vault.azure.net/secrets/${secretName}` } };
+            }
             default:
                 throw new Error(`Unmocked invoke ${args.token}: add a realistic answer to tests/mocks.ts`);
         }
@@ -289,6 +304,16 @@ export class AzureMocks implements pulumi.runtime.Mocks {
                 const tag: string = inputs.tags?.[0] ?? "";
                 return { ...inputs, digest: IMAGE_DIGEST, ref: `${tag.replace(/:[^:/]+$/, "")}@${IMAGE_DIGEST}` };
             }
+            case "azure-native:keyvault:Vault":
+                return {
+                    ...inputs,
+                    name: inputs.vaultName,
+                    properties: { ...inputs.properties, vaultUri: `https://${inputs.vaultName}.vault.azure.net/` },
+                };
+            case "azure-native:keyvault:Secret":
+                return { ...inputs, name: inputs.secretName };
+            case "random:index/randomPassword:RandomPassword":
+                return { ...inputs, result: "r".repeat(inputs.length ?? 16) };
             case "random:index/randomString:RandomString":
                 return { ...inputs, result: "x7k2q9".slice(0, inputs.length) };
             default:

@@ -17,12 +17,15 @@ const RULES: [string, string, RegExp, string][] = [
     ["azure-native:managedidentity:FederatedIdentityCredential", "federatedIdentityCredentialResourceName", /^[a-zA-Z0-9][a-zA-Z0-9_-]{2,119}$/, "3-120 alphanumerics, '_', '-'"],
     ["azure-native:network:PublicIPAddress", "publicIpAddressName", /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,78}[a-zA-Z0-9_]$/, "1-80 alphanumerics, '_', '.', '-'"],
     ["azure-native:operationalinsights:Workspace", "workspaceName", /^[a-zA-Z0-9][a-zA-Z0-9-]{2,61}[a-zA-Z0-9]$/, "4-63 alphanumerics and '-'"],
+    ["azure-native:keyvault:Vault", "vaultName", /^(?!.*--)[a-zA-Z][a-zA-Z0-9-]{1,22}[a-zA-Z0-9]$/, "3-24 alphanumerics and single '-', starting with a letter"],
+    ["azure-native:keyvault:Secret", "secretName", /^[a-zA-Z0-9-]{1,127}$/, "1-127 alphanumerics and '-'"],
 ];
 
 /** Names that are DNS names under a shared Azure zone must be globally unique: they end in a random suffix. */
 const GLOBAL: [string, string, RegExp][] = [
     ["azure-native:dbforpostgresql:Server", "serverName", /-[a-z0-9]{6}$/],
     ["azure-native:containerregistry:Registry", "registryName", /[a-z0-9]{6}$/],
+    ["azure-native:keyvault:Vault", "vaultName", /-[a-z0-9]{6}$/],
 ];
 
 const LONGEST_APP = "a".repeat(12) + "-" + "b".repeat(11);

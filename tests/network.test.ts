@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { KEY_VAULT_PRIVATE_DNS_ZONE } from "../lib/keyVaultNames";
 import * as network from "@pulumi/azure-native/network";
 import {
     addressPlanProblems, AddressPlan, existingSubnetsProblems, ExistingSubnets, Network, NetworkArgs,
@@ -157,10 +158,10 @@ describe("Network", () => {
         expect(await promiseOf(result.postgresSubnetCidr)).to.equal(PLAN.postgres);
     });
 
-    it("creates the PostgreSQL zone <server>.private.postgres.database.azure.com and privatelink.azurecr.io, both global", async () => {
+    it("creates the PostgreSQL zone <server>.private.postgres.database.azure.com, privatelink.azurecr.io and privatelink.vaultcore.azure.net, all global", async () => {
         const { mocks } = await build();
         expect(mocks.ofType(ZONE).map(z => [z.inputs.privateZoneName, z.inputs.location])).to.have.deep.members([
-            ["psql-test.private.postgres.database.azure.com", "global"], [REGISTRY_PRIVATE_DNS_ZONE, "global"],
+            ["psql-test.private.postgres.database.azure.com", "global"], [REGISTRY_PRIVATE_DNS_ZONE, "global"], [KEY_VAULT_PRIVATE_DNS_ZONE, "global"],
         ]);
     });
 
@@ -168,7 +169,7 @@ describe("Network", () => {
         const { mocks } = await build();
         const vnetId = mocks.named(VNET, "net-vnet").id;
         const links = mocks.ofType(LINK);
-        expect(links.map(l => l.inputs.privateZoneName)).to.have.members(["psql-test.private.postgres.database.azure.com", REGISTRY_PRIVATE_DNS_ZONE]);
+        expect(links.map(l => l.inputs.privateZoneName)).to.have.members(["psql-test.private.postgres.database.azure.com", REGISTRY_PRIVATE_DNS_ZONE, KEY_VAULT_PRIVATE_DNS_ZONE]);
         for (const link of links) {
             expect(link.inputs.virtualNetwork).to.deep.equal({ id: vnetId });
             expect(link.inputs.registrationEnabled).to.equal(false);
@@ -205,7 +206,7 @@ describe("Network", () => {
         expect(await promiseOf(result.postgresSubnetId)).to.equal(EXISTING.postgresSubnetId);
         expect(await promiseOf(result.aksNodesSubnetId)).to.equal(EXISTING.aksNodesSubnetId);
         expect(await promiseOf(result.virtualNetworkId)).to.equal(hub);
-        expect(mocks.ofType(LINK).map(l => l.inputs.virtualNetwork.id)).to.deep.equal([hub, hub]);
+        expect(mocks.ofType(LINK).map(l => l.inputs.virtualNetwork.id)).to.deep.equal([hub, hub, hub]);
     });
 
     it("every child is parented to the component and named after it", async () => {

@@ -146,6 +146,8 @@ const ARM_TYPE: Record<string, string> = {
     "azure-native:network:PrivateDnsZoneGroup": "Microsoft.Network/privateEndpoints/privateDnsZoneGroups",
     "azure-native:privatedns:PrivateZone": "Microsoft.Network/privateDnsZones",
     "azure-native:privatedns:VirtualNetworkLink": "Microsoft.Network/privateDnsZones/virtualNetworkLinks",
+    "azure-native:keyvault:Vault": "Microsoft.KeyVault/vaults",
+    "azure-native:keyvault:Secret": "Microsoft.KeyVault/vaults/secrets",
 };
 
 /** An ARM id of a resource of `type`, child types included (`Microsoft.Network/virtualNetworks/subnets` → …/virtualNetworks/<v>/subnets/<s>). */
@@ -160,6 +162,10 @@ const INVOKES: Record<string, ((inputs: Record<string, any>) => { action: string
     "azure-native:authorization:getClientConfig": null,
     "azure-native:authorization:getClientToken": null,
     "azure-native:resources:getResourceGroup": i => ({ action: "Microsoft.Resources/subscriptions/resourceGroups/read", scope: GROUP(i) }),
+    "azure-native:keyvault:getSecret": i => ({
+        action: "Microsoft.KeyVault/vaults/secrets/read",
+        scope: `${GROUP(i)}/providers/Microsoft.KeyVault/vaults/${i.vaultName}/secrets/${i.secretName}`,
+    }),
     "azure-native:containerservice:listManagedClusterUserCredentials": i => ({
         action: "Microsoft.ContainerService/managedClusters/listClusterUserCredential/action",
         scope: `${GROUP(i)}/providers/Microsoft.ContainerService/managedClusters/${i.resourceName}`,

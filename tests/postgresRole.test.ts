@@ -352,4 +352,10 @@ describe("PostgresRole developers (dev only)", () => {
         expect(developerRoleProblem("dev", [{ ...ADA, profile: "owner" as "readonly" }])).to.contain("developers[0].profile");
         expect(developerRoleProblem("dev", [ADA, { ...ADA, login: "ADA@contoso.com" }])).to.contain("developers[1].login ADA@contoso.com is listed twice");
     });
+
+    it("Pulumi forgetting an app never drops its role or its database (retainOnDelete): removal is the operator's call", async () => {
+        const { mocks } = await build();
+        expect(mocks.optionsOf("orders-postgres-database").retainOnDelete).to.equal(true);
+        expect(mocks.optionsOf("orders-postgres-role").retainOnDelete).to.equal(true);
+    });
 });

@@ -749,7 +749,10 @@ describe("program: prod is private (Pulumi.prod.yaml as committed)", () => {
 
     it("the registry has no public access and a private endpoint", () => {
         expect(prod.mocks.named(T.registry, "app-image-registry").inputs).to.include({ publicNetworkAccess: "Disabled", zoneRedundancy: "Enabled" });
-        expect(prod.mocks.ofType("azure-native:network:PrivateEndpoint").map(pe => pe.name)).to.deep.equal(["app-image-registry-endpoint"]);
+        const registry = prod.mocks.named(T.registry, "app-image-registry");
+        expect(prod.mocks.ofType("azure-native:network:PrivateEndpoint")
+            .filter(pe => pe.inputs.privateLinkServiceConnections.some((c: { privateLinkServiceId: string }) => c.privateLinkServiceId === registry.id))
+            .map(pe => pe.name)).to.deep.equal(["app-image-registry-endpoint"]);
     });
 
     it("the API server is restricted to the committed runner ranges and the nodes encrypt at host", () => {
@@ -806,6 +809,13 @@ describe("program (prod stack): roles made inside the network", () => {
             .map(e => [e.name, e.value]));
         expect(env.PGUSER).to.equal(run.mocks.named(T.identity, "pg-provisioner-identity-identity").state.name);
         expect(env.PGSSLMODE).to.equal("verify-full");
+    });
+
+    it("the Job starts only after the server's admins and the provisioning identity's credential exist, and waits for nothing else of the server", () => {
+        const names = ((run.mocks.optionsOf("pg-roles-job").dependsOn ?? []) as pulumi.Resource[]).map(d => (d as unknown as { __name?: string }).__name);
+        expect(names).to.have.members(["postgres-entra-admin", "postgres-entra-admin-2", "pg-provisioner-identity"]);
+        const provisioningChildren = run.mocks.registrations.filter(r => r.parent === "pg-provisioner-identity").map(r => r.name);
+        expect(provisioningChildren).to.include("pg-provisioner-identity-federation");
     });
 
     it("up waits for the Job (no skipAwait), and the app's Deployment waits for it", () => {

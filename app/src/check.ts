@@ -1,15 +1,17 @@
 // `check`: proves the whole chain from inside a pod, step by step, and exits 0 only if every step worked.
 import type { TokenCredential } from "@azure/identity";
-import { workloadIdentityCredential } from "./credential";
+import { appCredential } from "./credential";
 import { createPool, diagnose, TokenExchangeError, type Diagnosis, type FailedStep } from "./db";
 import { EnvError, readDbEnv } from "./env";
 import type { Logger } from "./log";
 import { migrate } from "./migrate";
+import { MountedSecretsError, readMountedSecrets } from "./mounted";
 import { EntraTokenCache } from "./tokens";
 
-export const EXIT_CODES: Record<"ok" | "config" | FailedStep, number> = {
+export const EXIT_CODES: Record<"ok" | "config" | "secrets" | FailedStep, number> = {
     "ok": 0,
     "config": 2,
+    "secrets": 9,
     "token exchange": 3,
     "TCP": 4,
     "TLS": 4,
@@ -24,7 +26,7 @@ export const EXIT_CODES: Record<"ok" | "config" | FailedStep, number> = {
 export interface CheckOptions {
     env: NodeJS.ProcessEnv;
     log: Logger;
-    /** The credential; workload identity from `env` when absent. */
+    /** The credential; from `env` when absent (appCredential: workload identity in a pod, the developer's az login outside). */
     credential?: TokenCredential;
     /** How long to keep retrying the token exchange: a new federated credential takes a while to propagate. */
     tokenRetryMs?: number;
@@ -42,7 +44,7 @@ const defaultSleep = (ms: number) => new Promise<void>(resolve => setTimeout(res
 export async function runCheck(options: CheckOptions): Promise<number> {
     const { log } = options;
     const sleep = options.sleep ?? defaultSleep;
-    const fail = (d: { step: FailedStep | "config"; message: string } & Partial<Pick<Diagnosis, "code" | "fix">>) => {
+    const fail = (d: { step: FailedStep | "config" | "secrets"; message: string } & Partial<Pick<Diagnosis, "code" | "fix">>) => {
         log.log("error", `check failed at step: ${d.step}`, { step: d.step, code: d.code, error: d.message, fix: d.fix });
         return EXIT_CODES[d.step];
     };
@@ -52,11 +54,24 @@ export async function runCheck(options: CheckOptions): Promise<number> {
     try {
         env = readDbEnv(options.env);
         // One-shot: no background refresh, and this loop (not the cache) decides when to try again.
-        tokens = new EntraTokenCache(options.credential ?? workloadIdentityCredential(options.env), { background: false, retryDelayMs: 0 });
+        tokens = new EntraTokenCache(options.credential ?? appCredential(options.env), { background: false, retryDelayMs: 0 });
     } catch (error) {
         return error instanceof EnvError ? fail({ step: "config", message: error.message }) : fail(diagnose(error));
     }
     const who = { user: env.user, database: env.database };
+
+    // The Key Vault secrets the CSI driver mounted, read as the app reads them; never their values in the log.
+    try {
+        const mounted = await readMountedSecrets(options.env);
+        if (mounted) {
+            log.log("info", "mounted Key Vault secrets readable", { secrets: [...mounted].map(([name, value]) => ({ name, bytes: Buffer.byteLength(value) })) });
+        }
+    } catch (error) {
+        if (error instanceof MountedSecretsError) {
+            return fail({ step: "secrets", message: error.message });
+        }
+        throw error;
+    }
     const firstDelay = options.initialRetryDelayMs ?? 2000;
     const maxDelay = options.maxRetryDelayMs ?? 30_000;
 

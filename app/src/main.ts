@@ -1,7 +1,7 @@
 // Entry point: `node dist/main.js serve` (the service), `node dist/main.js check` (the one-shot check) or
 // `node dist/main.js provision` (the in-cluster executor of the program's roles, databases and grants).
 import { runCheck } from "./check";
-import { workloadIdentityCredential } from "./credential";
+import { appCredential } from "./credential";
 import { createPool, diagnose } from "./db";
 import { EnvError, readDbEnv } from "./env";
 import { createAppServer, drainAndStop } from "./http";
@@ -19,7 +19,7 @@ const STARTUP_RETRY_MS = 45_000;
 
 async function serve(): Promise<void> {
     const env = readDbEnv(process.env);
-    const tokens = new EntraTokenCache(workloadIdentityCredential(process.env), {
+    const tokens = new EntraTokenCache(appCredential(process.env), {
         onRefreshFailed: ({ error, attempt, retryInMs, validForMs }) => log.log(validForMs > 0 ? "warn" : "error", "token refresh failed, retrying",
             { attempt, retryInMs, tokenValidForMs: validForMs, error: error instanceof Error ? error.message : String(error) }),
     });

@@ -12,13 +12,15 @@
 // known. A value that is `undefined` is therefore absent, not unknown, and is judged as absent.
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { aksWorkloadIdentity, federatedCredentialIssuer, federatedCredentialShape, roleAssignmentsAllowedRoles, roleAssignmentsResourceScoped, serviceAccountClientId } from "./identity";
+import { keyVaultRbacPurgeProtected } from "./keyVault";
 import { imagesPinned, namespaceRestricted, noPasswords, podLabelWithClientId, podSecurityRestricted } from "./kubernetes";
 import { opaqueResourcesAllowListed } from "./opaque";
 import {
-    postgresEntraAdmins, postgresEntraOnly, postgresFirewallNotOpen, postgresRolesLeastPrivilege, postgresServerParameters, prodDataProtected,
+    postgresEntraAdmins, postgresEntraOnly, postgresFirewallNotOpen, postgresRolesLeastPrivilege, postgresServerParameters, prodDataProtected, postgresProvisioningAdminIsOwnIdentity,
 } from "./postgres";
 
 export * from "./identity";
+export * from "./keyVault";
 export * from "./kubernetes";
 export * from "./opaque";
 export * from "./postgres";
@@ -32,6 +34,7 @@ export const TYPES = {
     pgConfiguration: "azure-native:dbforpostgresql:Configuration",
     pgAdministrator: "azure-native:dbforpostgresql:AdministratorsMicrosoftEntra",
     cluster: "azure-native:containerservice:ManagedCluster",
+    keyVault: "azure-native:keyvault:Vault",
     fic: "azure-native:managedidentity:FederatedIdentityCredential",
     roleAssignment: "azure-native:authorization:RoleAssignment",
     lock: "azure-native:authorization:ManagementLockByScope",
@@ -58,7 +61,8 @@ export const resourcePolicies: ResourceValidationPolicy[] = [
     namespaceRestricted,
     roleAssignmentsResourceScoped,
     roleAssignmentsAllowedRoles,
+    keyVaultRbacPurgeProtected,
     opaqueResourcesAllowListed,
 ];
 
-export const stackPolicies: StackValidationPolicy[] = [podLabelWithClientId, prodDataProtected, federatedCredentialIssuer];
+export const stackPolicies: StackValidationPolicy[] = [podLabelWithClientId, prodDataProtected, federatedCredentialIssuer, postgresProvisioningAdminIsOwnIdentity];

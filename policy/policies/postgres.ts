@@ -120,6 +120,43 @@ export interface ProdDataConfig {
     prodStacks?: string[];
 }
 
+/**
+ * The by-name allowance of `postgres-entra-admins` cannot be walked around with a look-alike: a provisioning
+ * administrator must be the user-assigned identity of that name in this very stack, by its principal id. Entra
+ * display names are not unique, and the identity's id is known only once it exists, so the check is on the stack:
+ * at preview an unknown object id passes; at `up` it must be that identity's principal id.
+ */
+export const postgresProvisioningAdminIsOwnIdentity: StackValidationPolicy = {
+    name: "postgres-provisioning-admin-is-own-identity",
+    description: "A PostgreSQL Entra administrator allowed by name (provisioningAdmins) is this stack's user-assigned identity of that name, by principal id.",
+    enforcementLevel: "mandatory",
+    // The same list as postgres-entra-admins' (tests/policyConfig.test.ts keeps the two equal).
+    configSchema: { properties: { provisioningAdmins: { type: "array", items: { type: "string" }, default: [], description: "Names of the in-cluster provisioning identities allowed as administrators (D1)." } } },
+    validateStack: (args: StackValidationArgs, report) => {
+        const named = new Set(args.getConfig<EntraAdminsConfig>().provisioningAdmins ?? []);
+        const identities = args.resources.filter(r => /^azure-native:managedidentity(\/v\w+)?:UserAssignedIdentity$/.test(r.type));
+        for (const r of args.resources) {
+            for (const c of peekCandidates(r).filter(x => x.family === "pgAdministrator")) {
+                const principalName = peek(() => c.props.principalName);
+                if (typeof principalName !== "string" || !named.has(principalName)) {
+                    continue;
+                }
+                const own = identities.filter(i => peek(() => i.props.resourceName) === principalName);
+                const objectId = peek(() => c.props.objectId ?? c.props.sid);
+                const matches = own.some(i => {
+                    const principalId = peek(() => i.props.principalId);
+                    return objectId === UNKNOWN || principalId === UNKNOWN || (typeof objectId === "string" && typeof principalId === "string"
+                        && objectId.toLowerCase() === principalId.toLowerCase());
+                });
+                if (!matches) {
+                    report(`${c.where}${r.name}: provisioning administrator ${principalName} is not this stack's identity of that name `
+                        + `(object id ${String(objectId === UNKNOWN ? "unknown" : objectId)})`, r.urn);
+                }
+            }
+        }
+    },
+};
+
 export const prodDataProtected: StackValidationPolicy = {
     name: "prod-data-protected",
     description: "In a production stack (by stack name, policy config prodStacks) every PostgreSQL server and database is protected, and each server carries an Azure CanNotDelete lock.",

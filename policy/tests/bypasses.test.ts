@@ -177,19 +177,45 @@ describe("bypass: an extra Entra admin", () => {
     });
 
     const provisioner = (principalName: string, principalType = "ServicePrincipal") =>
-        ({ type: "azure-native:dbforpostgresql:AdministratorsMicrosoftEntra", props: { serverName: "psql", objectId: "(unknown at preview)", principalName, principalType, tenantId: TENANT } });
-    const withProvisioner = { "postgres-entra-admins": { postgresAdmins: [ADMIN_GROUP], provisioningAdmins: ["id-pgwi-prod-pg-provisioner"] } };
+        ({ type: "azure-native:dbforpostgresql:AdministratorsMicrosoftEntra", props: { serverName: "psql", objectId: UNKNOWN_STRING, principalName, principalType, tenantId: TENANT } });
+    const withProvisioner = {
+        "postgres-entra-admins": { postgresAdmins: [ADMIN_GROUP], provisioningAdmins: ["id-pgwi-prod-pg-provisioner"] },
+        "postgres-provisioning-admin-is-own-identity": { provisioningAdmins: ["id-pgwi-prod-pg-provisioner"] },
+    };
+
+    const PROVISIONER_ID = "5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b";
+    const identity = (resourceName: string, principalId: string) =>
+        ({ type: "azure-native:managedidentity:UserAssignedIdentity", name: resourceName, props: { resourceGroupName: "rg", resourceName, principalId } });
+    const provisionerWithId = (principalName: string, objectId: string) =>
+        ({ ...provisioner(principalName), props: { ...provisioner(principalName).props, objectId } });
 
     it("accepts the provisioning identity named in policy config as a ServicePrincipal admin in prod (D1)", async () => {
-        await expectAccepted([admin(ADMIN_GROUP), provisioner("id-pgwi-prod-pg-provisioner")], withProvisioner, "prod");
+        await expectAccepted([admin(ADMIN_GROUP), identity("id-pgwi-prod-pg-provisioner", PROVISIONER_ID),
+            provisionerWithId("id-pgwi-prod-pg-provisioner", PROVISIONER_ID)], withProvisioner, "prod");
+    });
+
+    it("accepts it at preview, while the identity's principal id is not known yet", async () => {
+        await expectAccepted([admin(ADMIN_GROUP), identity("id-pgwi-prod-pg-provisioner", PROVISIONER_ID),
+            provisioner("id-pgwi-prod-pg-provisioner")], withProvisioner, "prod");
+    });
+
+    it("rejects a look-alike: another principal that merely carries the provisioning identity's name", async () => {
+        await expectRejected("postgres-provisioning-admin-is-own-identity", [admin(ADMIN_GROUP), identity("id-pgwi-prod-pg-provisioner", PROVISIONER_ID),
+            provisionerWithId("id-pgwi-prod-pg-provisioner", OTHER_GROUP)], withProvisioner, "prod");
+    });
+
+    it("rejects the provisioning identity's name when no identity of that name is in the stack", async () => {
+        await expectRejected("postgres-provisioning-admin-is-own-identity", [admin(ADMIN_GROUP),
+            provisionerWithId("id-pgwi-prod-pg-provisioner", PROVISIONER_ID)], withProvisioner, "prod");
     });
 
     it("rejects a ServicePrincipal admin whose name is not the configured provisioning identity", async () => {
-        await expectRejected("postgres-entra-admins", [admin(ADMIN_GROUP), provisioner("id-pgwi-prod-someone-else")], withProvisioner, "prod");
+        await expectRejected("postgres-entra-admins", [admin(ADMIN_GROUP), provisionerWithId("id-pgwi-prod-someone-else", OTHER_GROUP)], withProvisioner, "prod");
     });
 
     it("rejects the provisioning identity's name on a person or group", async () => {
-        await expectRejected("postgres-entra-admins", [admin(ADMIN_GROUP), provisioner("id-pgwi-prod-pg-provisioner", "User")], withProvisioner, "prod");
+        await expectRejected("postgres-entra-admins", [admin(ADMIN_GROUP), identity("id-pgwi-prod-pg-provisioner", PROVISIONER_ID),
+            { ...provisioner("id-pgwi-prod-pg-provisioner", "User"), props: { ...provisioner("id-pgwi-prod-pg-provisioner", "User").props, objectId: PROVISIONER_ID } }], withProvisioner, "prod");
     });
 });
 
