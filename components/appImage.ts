@@ -2,12 +2,12 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as authorization from "@pulumi/azure-native/authorization";
 import * as containerregistry from "@pulumi/azure-native/containerregistry";
-import * as network from "@pulumi/azure-native/network";
 import * as dockerbuild from "@pulumi/docker-build";
 import type { AzureScope, EntraPrincipal } from "../lib/azureScope";
 import { ACR_TOKEN_USERNAME, exchangeForAcrRefreshToken } from "../lib/acrToken";
 import { BUILTIN_ROLES, roleDefinitionId } from "../lib/azureRoles";
 import { globalNameSuffix } from "../lib/globalNameSuffix";
+import { privateEndpointWithDns } from "../lib/privateEndpoint";
 
 /** Registry SKU. */
 export type AcrSku = "Basic" | "Standard" | "Premium";
@@ -99,26 +99,11 @@ export class AppImage extends pulumi.ComponentResource {
         // The private endpoint, and its DNS records (the registry's and its regional data endpoint's) written into the
         // privatelink.azurecr.io zone by the zone group, so `<registry>.azurecr.io` resolves to a private address
         // inside the VNet.
-        const privateDns = args.privateNetwork ? (() => {
-            const endpoint = new network.PrivateEndpoint(`${name}-registry-endpoint`, {
-                resourceGroupName: args.resourceGroupName,
-                location: args.location,
-                privateEndpointName: pulumi.interpolate`pe-${registry.name}`,
-                subnet: { id: args.privateNetwork.privateEndpointsSubnetId },
-                privateLinkServiceConnections: [{
-                    name: "registry",
-                    privateLinkServiceId: registry.id,
-                    groupIds: ["registry"],
-                }],
-                tags: args.tags,
-            }, { parent: this });
-            return new network.PrivateDnsZoneGroup(`${name}-registry-dns`, {
-                resourceGroupName: args.resourceGroupName,
-                privateEndpointName: endpoint.name,
-                privateDnsZoneGroupName: "default",
-                privateDnsZoneConfigs: [{ name: "privatelink-azurecr-io", privateDnsZoneId: args.privateNetwork.privateDnsZoneId }],
-            }, { parent: this });
-        })() : undefined;
+        const privateDns = args.privateNetwork && privateEndpointWithDns(this, `${name}-registry-endpoint`, `${name}-registry-dns`, {
+            resourceGroupName: args.resourceGroupName, location: args.location, serviceName: registry.name, serviceId: registry.id,
+            groupId: "registry", subnetId: args.privateNetwork.privateEndpointsSubnetId,
+            privateDnsZoneId: args.privateNetwork.privateDnsZoneId, zoneConfigName: "privatelink-azurecr-io", tags: args.tags,
+        });
 
         const push = args.pushers.map((pusher, i) => new authorization.RoleAssignment(`${name}-push-${i}`, {
             principalId: pusher.objectId,

@@ -4,7 +4,7 @@ import * as k8s from "@pulumi/kubernetes";
 /** The webhook's ServiceAccount annotation and pod label, as the policy pack checks them (one rule, one home). */
 export { CLIENT_ID_ANNOTATION, USE_LABEL } from "../policy/rules";
 import { CLIENT_ID_ANNOTATION, USE_LABEL } from "../policy/rules";
-import { RUN_AS_ID } from "../lib/kubernetesIdentity";
+import { RESTRICTED_CONTAINER_SECURITY, RUN_AS_ID, SMALL_CONTAINER_RESOURCES } from "../lib/kubernetesIdentity";
 /** ServiceAccount annotation naming the identity's tenant. */
 export const TENANT_ID_ANNOTATION = "azure.workload.identity/tenant-id";
 /** UID/GID the containers run as: distroless "nonroot", the user the app image declares. */
@@ -233,15 +233,8 @@ export class AppWorkload extends pulumi.ComponentResource {
                     { name: "PGSSLMODE", value: "require" },
                     ...secretsEnv,
                 ],
-                resources: {
-                    requests: { cpu: "50m", memory: "64Mi" },
-                    limits: { cpu: "500m", memory: "256Mi" },
-                },
-                securityContext: {
-                    allowPrivilegeEscalation: false,
-                    readOnlyRootFilesystem: true,
-                    capabilities: { drop: ["ALL"] },
-                },
+                resources: SMALL_CONTAINER_RESOURCES,
+                securityContext: RESTRICTED_CONTAINER_SECURITY,
                 volumeMounts: [{ name: "tmp", mountPath: "/tmp" }, ...secretsMount],
                 ...extra,
             }],

@@ -1,9 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as keyvault from "@pulumi/azure-native/keyvault";
-import * as network from "@pulumi/azure-native/network";
 import * as random from "@pulumi/random";
 import { globalNameSuffix } from "../lib/globalNameSuffix";
 import { isKeyVaultName, keyVaultName, KEY_VAULT_PRIVATE_DNS_ZONE, keyVaultSettingsProblems, secretReadGrants } from "../lib/keyVaultNames";
+import { privateEndpointWithDns } from "../lib/privateEndpoint";
 
 export { KEY_VAULT_PRIVATE_DNS_ZONE };
 
@@ -131,24 +131,11 @@ export class KeyVault extends pulumi.ComponentResource {
         if (args.privateNetwork) {
             // The private endpoint, and the vault's A record written into privatelink.vaultcore.azure.net by the zone
             // group, so `<vault>.vault.azure.net` resolves to a private address inside the VNet.
-            const endpoint = new network.PrivateEndpoint(`${name}-endpoint`, {
-                resourceGroupName: args.resourceGroupName,
-                location: args.location,
-                privateEndpointName: pulumi.interpolate`pe-${vault.name}`,
-                subnet: { id: args.privateNetwork.privateEndpointsSubnetId },
-                privateLinkServiceConnections: [{
-                    name: "vault",
-                    privateLinkServiceId: vault.id,
-                    groupIds: ["vault"],
-                }],
-                tags: args.tags,
-            }, { parent: this });
-            new network.PrivateDnsZoneGroup(`${name}-dns`, {
-                resourceGroupName: args.resourceGroupName,
-                privateEndpointName: endpoint.name,
-                privateDnsZoneGroupName: "default",
-                privateDnsZoneConfigs: [{ name: "privatelink-vaultcore-azure-net", privateDnsZoneId: args.privateNetwork.privateDnsZoneId }],
-            }, { parent: this });
+            privateEndpointWithDns(this, `${name}-endpoint`, `${name}-dns`, {
+                resourceGroupName: args.resourceGroupName, location: args.location, serviceName: vault.name, serviceId: vault.id,
+                groupId: "vault", subnetId: args.privateNetwork.privateEndpointsSubnetId,
+                privateDnsZoneId: args.privateNetwork.privateDnsZoneId, zoneConfigName: "privatelink-vaultcore-azure-net", tags: args.tags,
+            });
         }
 
         // Generated secrets go in through ARM (Microsoft.KeyVault/vaults/secrets PUT, a management-plane write), so the

@@ -2,7 +2,7 @@ import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { CLIENT_ID_ANNOTATION, POD_SECURITY_LABELS, USE_LABEL } from "../policy/rules";
-import { RUN_AS_ID, serviceAccountSubject } from "../lib/kubernetesIdentity";
+import { RESTRICTED_CONTAINER_SECURITY, RUN_AS_ID, serviceAccountSubject, SMALL_CONTAINER_RESOURCES } from "../lib/kubernetesIdentity";
 
 /** Namespace the provisioning Job runs in, unless told otherwise: its own, shared with no app. */
 export const PROVISIONER_NAMESPACE = "pg-provisioner";
@@ -217,15 +217,8 @@ export class PostgresProvisioner extends pulumi.ComponentResource {
                                 { name: "PGSSLMODE", value: "verify-full" },
                                 { name: "PROVISION_STATEMENTS_FILE", value: `${STATEMENTS_MOUNT}/${STATEMENTS_KEY}` },
                             ],
-                            resources: {
-                                requests: { cpu: "50m", memory: "64Mi" },
-                                limits: { cpu: "500m", memory: "256Mi" },
-                            },
-                            securityContext: {
-                                allowPrivilegeEscalation: false,
-                                readOnlyRootFilesystem: true,
-                                capabilities: { drop: ["ALL"] },
-                            },
+                            resources: SMALL_CONTAINER_RESOURCES,
+                            securityContext: RESTRICTED_CONTAINER_SECURITY,
                             terminationMessagePolicy: "FallbackToLogsOnError",
                             volumeMounts: [
                                 { name: "statements", mountPath: STATEMENTS_MOUNT, readOnly: true },
