@@ -344,7 +344,10 @@ describe("the built app under faults (dist/main.js, real PostgreSQL, a local Ent
             expect(code).to.equal(8);
             expect(String(line.error)).to.match(/database "no_such_db" does not exist/);
             expect(String(line.fix)).to.match(/PGDATABASE/);
-            expect(Date.now() - started).to.be.below(5_000);
+            // "Without retries" checked directly (a retry logs "connect failed, retrying"), not by a wall-clock bound that
+            // a loaded 2-core machine running four suites at once can miss; the bound stays as a backstop.
+            expect(app.lines.filter(l => l.msg === "connect failed, retrying"), app.describe()).to.deep.equal([]);
+            expect(Date.now() - started).to.be.below(15_000);
         });
 
         it("a role without CONNECT on the database is a permission problem, with the GRANT that fixes it", async () => {
