@@ -288,6 +288,11 @@ export function developerStatements(developer: Developer, app: AppDatabase): App
     ];
 }
 
+/** Everything one app needs, in order: its own statements, then each developer's (dev only; config refuses them elsewhere). */
+export function appWithDevelopersStatements(app: AppDatabase, developers: readonly Developer[] = []): AppDatabaseStatement[] {
+    return [...appDatabaseStatements(app), ...developers.flatMap(d => developerStatements(d, app))];
+}
+
 /** Stacks that must never hold a developer role. */
 const PRODUCTION_STACK = /^prod(-|$)/;
 const UPN = /^[^@\s"]+@[^@\s"]+\.[^@\s"]+$/;

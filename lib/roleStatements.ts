@@ -1,7 +1,7 @@
 // The statements the in-cluster executor runs for one app (D1): the same definition PostgresRole declares through the
 // provider, from lib/postgresRoleSql.ts, once the identities' names and principal ids are known.
 import * as pulumi from "@pulumi/pulumi";
-import { type AppDatabase, type AppDatabaseStatement, appDatabaseStatements, type Developer, developerStatements } from "./postgresRoleSql";
+import { type AppDatabase, type AppDatabaseStatement, appWithDevelopersStatements, type Developer } from "./postgresRoleSql";
 
 /** One app's place in PostgreSQL, with identity values that are still outputs. */
 export interface AppRoleInputs extends Omit<AppDatabase, "roleName" | "principalId" | "migrator"> {
@@ -19,6 +19,6 @@ export function appRoleStatements(app: AppRoleInputs): pulumi.Output<AppDatabase
                 roleName, principalId, databaseName: app.databaseName, profile: app.profile, schemaName: app.schemaName,
                 migrator: migratorName === undefined ? undefined : { roleName: migratorName, principalId: migratorId! },
             };
-            return [...appDatabaseStatements(resolved), ...(app.developers ?? []).flatMap(d => developerStatements(d, resolved))];
+            return appWithDevelopersStatements(resolved, app.developers);
         });
 }

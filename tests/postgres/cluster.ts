@@ -12,10 +12,10 @@
 import { spawn, spawnSync } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
-import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { Client, ClientConfig } from "pg";
+import { freePort } from "../../app/tests/localPostgres";
 
 /** The majors the program's config allows (`postgresVersion`), each with its binaries package alias. */
 export const MAJORS = [16, 17, 18] as const;
@@ -67,17 +67,6 @@ function reachableBy(user: string, bin: string): string {
         copies.set(bin, copy);
     }
     return copy;
-}
-
-function freePort(): Promise<number> {
-    return new Promise((resolve, reject) => {
-        const srv = net.createServer();
-        srv.once("error", reject);
-        srv.listen(0, "127.0.0.1", () => {
-            const port = (srv.address() as net.AddressInfo).port;
-            srv.close(() => resolve(port));
-        });
-    });
 }
 
 const secret = () => crypto.randomBytes(18).toString("base64url");

@@ -1,11 +1,11 @@
 // The SQL executor of D1 as the tests run it: lib/postgresRoleSql.ts's statements through its applyStatements loop.
 import { Client } from "pg";
-import { AppDatabase, AppDatabaseStatement, appDatabaseStatements, applyStatements, Developer, developerStatements, SqlSession } from "../../lib/postgresRoleSql";
+import { AppDatabase, AppDatabaseStatement, applyStatements, appWithDevelopersStatements, Developer, SqlSession } from "../../lib/postgresRoleSql";
 import { Cluster } from "./cluster";
 
 /** Every statement of an app (and its developers) except the labels, which need Azure's pgaadauth (checked on their own). */
 export function localStatements(app: AppDatabase & { developers?: Developer[] }): AppDatabaseStatement[] {
-    return [...appDatabaseStatements(app), ...(app.developers ?? []).flatMap(d => developerStatements(d, app))]
+    return appWithDevelopersStatements(app, app.developers)
         .filter(s => !s.resource.endsWith("entra-label"));
 }
 
